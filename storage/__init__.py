@@ -1,0 +1,1 @@
+"""Persistence for adops-bot: models, engine and session setup, secrets at rest, migrations."""

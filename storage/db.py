@@ -1,0 +1,131 @@
+"""Engine and session setup for SQLite and PostgreSQL, and the shared archived-account filter.
+
+SQLite gets two engines on the same file: writes start with `BEGIN IMMEDIATE`, so two writers queue
+on the busy timeout instead of failing when one upgrades a read lock; reads use a plain `BEGIN` and
+never block each other (WAL). PostgreSQL needs no such split.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
+
+from storage.models import AdAccount
+from storage.secrets import Keyring
+from storage.types import bind_keyring
+
+SQLITE_BUSY_TIMEOUT_MS = 15_000
+
+# Execution option that lets a query see archived accounts. Everything else never does.
+INCLUDE_ARCHIVED = "include_archived"
+
+
+class AdopsSession(Session):
+    """Session class carrying the archived-account filter (see `_hide_archived`)."""
+
+
+@event.listens_for(AdopsSession, "do_orm_execute")
+def _hide_archived(state: ORMExecuteState) -> None:
+    """Archived accounts vanish from every ORM SELECT unless the query opts in.
+
+    Lists, selectors, option menus and counts cannot forget the rule, because they never have to
+    remember it; code that must see archived rows (unarchive, sync upserts) says so explicitly.
+    """
+    if (
+        state.is_select
+        and not state.is_column_load
+        and not state.is_relationship_load
+        and not state.execution_options.get(INCLUDE_ARCHIVED, False)
+    ):
+        state.statement = state.statement.options(
+            with_loader_criteria(
+                AdAccount, lambda cls: cls.archived.is_(False), include_aliases=True
+            )
+        )
+
+
+def default_sqlite_url(data_dir: Path) -> str:
+    return f"sqlite+aiosqlite:///{(data_dir / 'adops.db').resolve()}"
+
+
+class Database:
+    """Owns the engines and hands out sessions: `transaction()` to write, `reader()` to read."""
+
+    def __init__(self, url: str, keyring: Keyring, *, echo: bool = False) -> None:
+        parsed = make_url(url)
+        self.url = parsed
+        self.backend = parsed.get_backend_name()
+        self.is_sqlite = self.backend == "sqlite"
+        if self.is_sqlite:
+            if parsed.database and parsed.database != ":memory:":
+                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            self.engine = self._sqlite_engine(url, "BEGIN IMMEDIATE", echo)
+            self.read_engine = self._sqlite_engine(url, "BEGIN", echo)
+        else:
+            self.engine = create_async_engine(
+                url, echo=echo, hide_parameters=True, pool_pre_ping=True
+            )
+            self.read_engine = self.engine
+        self.keyring = keyring
+        for engine in {self.engine, self.read_engine}:
+            bind_keyring(engine, keyring)
+        self._writer = async_sessionmaker(
+            self.engine, expire_on_commit=False, sync_session_class=AdopsSession
+        )
+        self._reader = async_sessionmaker(
+            self.read_engine, expire_on_commit=False, sync_session_class=AdopsSession
+        )
+
+    @staticmethod
+    def _sqlite_engine(url: str, begin: str, echo: bool) -> AsyncEngine:
+        engine = create_async_engine(
+            url,
+            echo=echo,
+            hide_parameters=True,
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+        )
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+            # Let SQLAlchemy, not the driver, emit BEGIN, so the lock mode is ours to choose.
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+        @event.listens_for(engine.sync_engine, "begin")
+        def _on_begin(connection: Any) -> None:
+            connection.exec_driver_sql(begin)
+
+        return engine
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """One unit of work: committed when the block exits, rolled back entirely if it raises."""
+        async with self._writer.begin() as session:
+            yield session
+
+    @asynccontextmanager
+    async def reader(self) -> AsyncIterator[AsyncSession]:
+        async with self._reader() as session, session.begin():
+            yield session
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+        if self.read_engine is not self.engine:
+            await self.read_engine.dispose()
