@@ -1,0 +1,1 @@
+"""The Slack-agnostic core of adops-bot: configuration, domain services, permissions, audit."""

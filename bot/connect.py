@@ -1,0 +1,163 @@
+"""Connecting and fixing profiles: the provider must accept the credentials before anything is
+saved, and the accounts they reach are recorded in the same step.
+
+Nothing is half-applied: rejected or unverifiable credentials leave the database untouched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot.errors import DomainError, InvalidInput
+from bot.oauth import Grant
+from bot.permissions import Actor, Permission, Role, Source
+from bot.profiles import ProfileCard, ProfileService
+from bot.sync import SyncEngine, SyncReport
+from providers.base import (
+    AccountListing,
+    Credentials,
+    CredentialsInvalid,
+    ProviderError,
+    RateLimited,
+)
+
+
+@dataclass(frozen=True)
+class Connected:
+    profile: ProfileCard
+    report: SyncReport
+    created: bool
+
+
+class ProviderRefused(DomainError):
+    pass
+
+
+class Connector:
+    def __init__(
+        self,
+        profiles: ProfileService,
+        sync: SyncEngine,
+        callback_url: str | None,
+        *,
+        on_saved: Callable[[], None] | None = None,
+    ) -> None:
+        self._profiles = profiles
+        self._sync = sync
+        self.callback_url = callback_url
+        self._on_saved = on_saved
+
+    def authorization_url(self, provider: str, state: str) -> str:
+        if not self.callback_url:
+            raise DomainError(
+                "ADOPS_PUBLIC_URL is not set, so OAuth sign-in cannot come back here."
+            )
+        return self._sync.provider(provider).authorization_url(
+            state=state, redirect_uri=self.callback_url
+        )
+
+    async def complete_oauth(self, grant: Grant, code: str, *, user_label: str) -> Connected:
+        """The ticket was only issued to an admin a few minutes ago; the change is made on their
+        behalf and audited as theirs."""
+        if not code or len(code) > 1000:
+            raise ProviderRefused("The provider did not send an authorisation code.")
+        actor = Actor(grant.user_id, user_label, Role.ADMIN, Source.OAUTH)
+        provider = self._sync.provider(grant.provider)
+        try:
+            credentials = await provider.exchange_code(
+                code=code, redirect_uri=self.callback_url or ""
+            )
+            listing = await provider.validate(credentials)
+        except CredentialsInvalid as exc:
+            raise ProviderRefused(
+                f"{self._display(grant.provider)} refused: {exc.reason}"
+            ) from None
+        except ProviderError as exc:
+            raise ProviderRefused(_transient_text(self._display(grant.provider), exc)) from None
+        return await self._save(
+            actor, grant.provider, credentials, listing, profile_id=grant.profile_id
+        )
+
+    async def connect_with_keys(
+        self,
+        actor: Actor,
+        provider: str,
+        *,
+        key: str | None,
+        secret: str,
+        name: str | None = None,
+        profile_id: int | None = None,
+    ) -> Connected:
+        actor.require(Permission.MANAGE)
+        if not secret.strip():
+            raise InvalidInput("The API secret cannot be empty.", field="secret")
+        credentials = Credentials(
+            secret=secret.strip(),
+            key=(key or "").strip() or None,
+            profile_ref=str(profile_id) if profile_id else None,
+        )
+        try:
+            listing = await self._sync.provider(provider).validate(credentials)
+        except CredentialsInvalid as exc:
+            raise InvalidInput(
+                f"{self._display(provider)} rejected these credentials: {exc.reason}",
+                field="secret",
+            ) from None
+        except ProviderError as exc:
+            raise InvalidInput(
+                _transient_text(self._display(provider), exc), field="secret"
+            ) from None
+        return await self._save(
+            actor, provider, credentials, listing, profile_id=profile_id, name=name
+        )
+
+    async def _save(
+        self,
+        actor: Actor,
+        provider: str,
+        credentials: Credentials,
+        listing: AccountListing,
+        *,
+        profile_id: int | None,
+        name: str | None = None,
+    ) -> Connected:
+        meta = {**dict(credentials.meta), **dict(listing.meta)}
+        if profile_id is None:
+            card = await self._profiles.create(
+                actor,
+                provider,
+                secret=credentials.secret,
+                key=credentials.key,
+                name=name,
+                meta=meta,
+                expires_at=listing.expires_at,
+                connected_by=actor.id,
+            )
+        else:
+            card = await self._profiles.update_credentials(
+                actor,
+                profile_id,
+                provider=provider,
+                secret=credentials.secret,
+                key=credentials.key,
+                meta=meta,
+                expires_at=listing.expires_at,
+                connected_by=actor.id,
+            )
+        report = await self._sync.record(actor, card.id, listing)
+        card = await self._profiles.get(actor, card.id)
+        if self._on_saved is not None:
+            self._on_saved()
+        return Connected(profile=card, report=report, created=profile_id is None)
+
+    def _display(self, provider: str) -> str:
+        return self._profiles.provider(provider).display_name
+
+
+def _transient_text(display: str, exc: ProviderError) -> str:
+    if isinstance(exc, RateLimited):
+        return (
+            f"{display} is rate-limiting requests right now; nothing was saved. Try again shortly."
+        )
+    return f"{display} could not be reached to check the credentials; nothing was saved. Try again."

@@ -1,0 +1,462 @@
+"""Credential profiles: creating, fixing in place, renaming, removing, health, and the
+"Manage ad accounts" view.
+
+Fixing a profile (re-authentication, new API credentials) always updates the same row, so its
+accounts, their tags and settings, and its history stay attached to it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import audit
+from bot.audit import SECRET_CHANGED, Change, Target
+from bot.clock import Clock
+from bot.errors import Conflict, InvalidInput, NotFound
+from bot.permissions import Actor, Permission
+from bot.text import clean_name
+from storage.db import INCLUDE_ARCHIVED, Database
+from storage.models import AdAccount, Profile, ProfileAccess, ProfileStatus, fold
+from storage.secrets import Secret
+
+NAME_MAX_LEN = 80
+SECRET_MAX_LEN = 4096
+REASON_MAX_LEN = 500
+
+
+@dataclass(frozen=True)
+class ProviderInfo:
+    name: str
+    display_name: str
+    uses_oauth: bool
+
+
+@dataclass(frozen=True)
+class ProfileCard:
+    id: int
+    provider: str
+    name: str
+    status: str
+    status_reason: str | None
+    invalid_since: datetime | None
+    key_hint: str | None
+    connected_by: str | None
+    last_synced_at: datetime | None
+    last_sync_error: str | None
+    credentials_expire_at: datetime | None
+    accounts_using: int
+    accounts_reachable: int
+
+    @property
+    def active(self) -> bool:
+        return self.status == ProfileStatus.ACTIVE
+
+
+@dataclass(frozen=True)
+class ManagedAccount:
+    id: int
+    label: str
+    current_profile: str | None
+
+
+@dataclass(frozen=True)
+class ManageView:
+    """The two sections of "Manage ad accounts", each capped, with full counts."""
+
+    profile: ProfileCard
+    available: list[ManagedAccount]
+    available_total: int
+    using: list[ManagedAccount]
+    using_total: int
+
+
+def _clean_secret(value: str, *, what: str, field: str) -> Secret:
+    value = value.strip()
+    if not value:
+        raise InvalidInput(f"The {what} cannot be empty.", field=field)
+    if len(value) > SECRET_MAX_LEN or any(c.isspace() or not c.isprintable() for c in value):
+        raise InvalidInput(f"That does not look like a valid {what}.", field=field)
+    return Secret(value)
+
+
+class ProfileService:
+    def __init__(self, db: Database, clock: Clock, catalog: Mapping[str, ProviderInfo]) -> None:
+        self._db = db
+        self._clock = clock
+        self._catalog = dict(catalog)
+
+    def provider(self, name: str) -> ProviderInfo:
+        try:
+            return self._catalog[name]
+        except KeyError:
+            raise NotFound(
+                f"No provider named {name!r} (known: {', '.join(self._catalog)})."
+            ) from None
+
+    # ----------------------------------------------------------------- reading
+
+    async def list_profiles(self, actor: Actor, provider: str | None = None) -> list[ProfileCard]:
+        actor.require(Permission.VIEW)
+        stmt = select(Profile).order_by(Profile.provider, Profile.name_key)
+        if provider is not None:
+            self.provider(provider)
+            stmt = stmt.where(Profile.provider == provider)
+        async with self._db.reader() as session:
+            profiles = (await session.scalars(stmt)).all()
+            return await self._cards(session, list(profiles))
+
+    async def get(self, actor: Actor, profile_id: int) -> ProfileCard:
+        actor.require(Permission.VIEW)
+        async with self._db.reader() as session:
+            profile = await session.get(Profile, profile_id)
+            if profile is None:
+                raise NotFound("That profile no longer exists.")
+            (card,) = await self._cards(session, [profile])
+            return card
+
+    async def resolve(self, actor: Actor, ref: str, provider: str | None = None) -> ProfileCard:
+        """A typed reference: the profile's name (case-insensitive) or its number."""
+        actor.require(Permission.VIEW)
+        ref = ref.strip()
+        condition = Profile.name_key == fold(ref)
+        if ref.lstrip("#").isdigit():
+            condition = condition | (Profile.id == int(ref.lstrip("#")))
+        stmt = select(Profile).where(condition)
+        if provider is not None:
+            stmt = stmt.where(Profile.provider == provider)
+        async with self._db.reader() as session:
+            found = (await session.scalars(stmt)).all()
+            if not found:
+                raise NotFound(f"No profile named {ref!r}.")
+            if len(found) > 1:
+                raise InvalidInput(
+                    f"{ref!r} names profiles of several providers; add the provider, e.g. "
+                    f"`{found[0].provider}`."
+                )
+            (card,) = await self._cards(session, list(found))
+            return card
+
+    async def manage_view(self, actor: Actor, profile_id: int, *, limit: int = 100) -> ManageView:
+        actor.require(Permission.VIEW)
+        card = await self.get(actor, profile_id)
+        async with self._db.reader() as session:
+            reachable = (
+                select(ProfileAccess.account_id)
+                .where(ProfileAccess.profile_id == profile_id, ProfileAccess.lost_at.is_(None))
+                .scalar_subquery()
+            )
+            available_q = select(AdAccount).where(
+                AdAccount.id.in_(reachable),
+                (AdAccount.profile_id != profile_id) | AdAccount.profile_id.is_(None),
+            )
+            using_q = select(AdAccount).where(AdAccount.profile_id == profile_id)
+            sections = []
+            for query in (available_q, using_q):
+                total = await session.scalar(
+                    query.with_only_columns(func.count(AdAccount.id)).order_by(None)
+                )
+                accounts = (
+                    await session.scalars(query.order_by(AdAccount.search_text).limit(limit))
+                ).all()
+                names = dict(
+                    (
+                        await session.execute(
+                            select(Profile.id, Profile.name).where(
+                                Profile.id.in_({a.profile_id for a in accounts if a.profile_id})
+                            )
+                        )
+                    ).all()
+                )
+                sections.append(
+                    (
+                        [
+                            ManagedAccount(
+                                a.id, f"{a.name} ({a.external_id})", names.get(a.profile_id)
+                            )
+                            for a in accounts
+                        ],
+                        total or 0,
+                    )
+                )
+        (available, available_total), (using, using_total) = sections
+        return ManageView(card, available, available_total, using, using_total)
+
+    async def _cards(self, session: AsyncSession, profiles: list[Profile]) -> list[ProfileCard]:
+        ids = [p.id for p in profiles]
+        using = dict(
+            (
+                await session.execute(
+                    select(AdAccount.profile_id, func.count(AdAccount.id))
+                    .where(AdAccount.profile_id.in_(ids))
+                    .group_by(AdAccount.profile_id)
+                )
+            ).all()
+        )
+        reachable = dict(
+            (
+                await session.execute(
+                    select(ProfileAccess.profile_id, func.count(AdAccount.id))
+                    .join(AdAccount, AdAccount.id == ProfileAccess.account_id)
+                    .where(ProfileAccess.profile_id.in_(ids), ProfileAccess.lost_at.is_(None))
+                    .group_by(ProfileAccess.profile_id)
+                )
+            ).all()
+        )
+        return [
+            ProfileCard(
+                id=p.id,
+                provider=p.provider,
+                name=p.name,
+                status=p.status,
+                status_reason=p.status_reason,
+                invalid_since=p.invalid_since,
+                key_hint=p.key_hint,
+                connected_by=p.connected_by,
+                last_synced_at=p.last_synced_at,
+                last_sync_error=p.last_sync_error,
+                credentials_expire_at=p.credentials_expire_at,
+                accounts_using=using.get(p.id, 0),
+                accounts_reachable=reachable.get(p.id, 0),
+            )
+            for p in profiles
+        ]
+
+    # ---------------------------------------------------------------- changing
+
+    async def create(
+        self,
+        actor: Actor,
+        provider: str,
+        *,
+        secret: str,
+        key: str | None = None,
+        name: str | None = None,
+        meta: Mapping[str, Any] | None = None,
+        expires_at: datetime | None = None,
+        connected_by: str | None = None,
+    ) -> ProfileCard:
+        """Store credentials the provider has already accepted (the caller validates first)."""
+        actor.require(Permission.MANAGE)
+        info = self.provider(provider)
+        secret_value = _clean_secret(secret, what=self._secret_word(info), field="secret")
+        key_value = self._clean_key(info, key)
+        now = self._clock()
+        async with self._db.transaction() as session:
+            if name is None:
+                name = await self._default_name(session, info)
+            name = clean_name(name, what="profile name", max_len=NAME_MAX_LEN, field="name")
+            await self._unique_name(session, provider, name)
+            profile = Profile(
+                provider=provider,
+                name=name,
+                status=ProfileStatus.ACTIVE,
+                secret=secret_value,
+                api_key=key_value,
+                key_hint=key_value.hint() if key_value else None,
+                meta=dict(meta or {}),
+                credentials_expire_at=expires_at,
+                connected_by=connected_by,
+                created_at=now,
+                updated_at=now,
+            )
+            session.add(profile)
+            await session.flush()
+            after = {"provider": provider, "name": name, "credentials": SECRET_CHANGED}
+            await audit.record(
+                session,
+                actor,
+                [Change("profile.create", _target(profile), None, after)],
+                at=now,
+            )
+            (card,) = await self._cards(session, [profile])
+            return card
+
+    async def update_credentials(
+        self,
+        actor: Actor,
+        profile_id: int,
+        *,
+        provider: str,
+        secret: str,
+        key: str | None = None,
+        meta: Mapping[str, Any] | None = None,
+        expires_at: datetime | None = None,
+        connected_by: str | None = None,
+    ) -> ProfileCard:
+        """Re-authentication / new API credentials, in place; the profile becomes active again."""
+        actor.require(Permission.MANAGE)
+        info = self.provider(provider)
+        secret_value = _clean_secret(secret, what=self._secret_word(info), field="secret")
+        key_value = self._clean_key(info, key)
+        now = self._clock()
+        async with self._db.transaction() as session:
+            profile = await self._get(session, profile_id)
+            if profile.provider != provider:
+                raise Conflict(
+                    f"{profile.name} is a {self.provider(profile.provider).display_name} "
+                    f"profile, not a {info.display_name} one."
+                )
+            before = {"status": profile.status, "credentials": "previous"}
+            profile.secret = secret_value
+            profile.api_key = key_value
+            profile.key_hint = key_value.hint() if key_value else None
+            profile.session_token = None
+            profile.session_token_expires_at = None
+            profile.meta = dict(meta or {})
+            profile.credentials_expire_at = expires_at
+            if connected_by:
+                profile.connected_by = connected_by
+            _set_active(profile)
+            profile.updated_at = now
+            after = {"status": profile.status, "credentials": SECRET_CHANGED}
+            await audit.record(
+                session,
+                actor,
+                [Change("profile.credentials", _target(profile), before, after)],
+                at=now,
+            )
+            (card,) = await self._cards(session, [profile])
+            return card
+
+    async def rename(self, actor: Actor, profile_id: int, name: str) -> ProfileCard:
+        actor.require(Permission.MANAGE)
+        name = clean_name(name, what="profile name", max_len=NAME_MAX_LEN, field="name")
+        now = self._clock()
+        async with self._db.transaction() as session:
+            profile = await self._get(session, profile_id)
+            if profile.name == name:
+                raise Conflict(f"The profile is already called {name}.", field="name")
+            if fold(name) != profile.name_key:
+                await self._unique_name(session, profile.provider, name)
+            before = {"name": profile.name}
+            profile.name = name
+            profile.updated_at = now
+            await audit.record(
+                session,
+                actor,
+                [Change("profile.rename", _target(profile), before, {"name": name})],
+                at=now,
+            )
+            (card,) = await self._cards(session, [profile])
+            return card
+
+    async def remove(self, actor: Actor, profile_id: int) -> None:
+        """Only a profile no account uses (archived ones included) can go; its access records
+        and alerts go with it, its audit history stays."""
+        actor.require(Permission.MANAGE)
+        now = self._clock()
+        async with self._db.transaction() as session:
+            profile = await self._get(session, profile_id)
+            users = await session.scalar(
+                select(func.count(AdAccount.id))
+                .where(AdAccount.profile_id == profile_id)
+                .execution_options(**{INCLUDE_ARCHIVED: True})
+            )
+            if users:
+                raise Conflict(
+                    f"{users} ad account(s) use {profile.name} (archived ones count too); "
+                    "move them to another profile first."
+                )
+            target = _target(profile)
+            before = {"provider": profile.provider, "name": profile.name, "status": profile.status}
+            await session.delete(profile)
+            await audit.record(
+                session, actor, [Change("profile.remove", target, before, None)], at=now
+            )
+
+    async def mark_invalid(self, actor: Actor, profile_id: int, reason: str) -> bool:
+        """Record that a provider rejected the credentials. Returns True when this starts a new
+        broken episode (the caller raises the alert then, and only then)."""
+        actor.require(Permission.MANAGE)
+        reason = (reason.strip() or "credentials rejected")[:REASON_MAX_LEN]
+        now = self._clock()
+        async with self._db.transaction() as session:
+            profile = await self._get(session, profile_id)
+            if profile.status == ProfileStatus.INVALID:
+                return False
+            before = {"status": profile.status}
+            profile.status = ProfileStatus.INVALID
+            profile.status_reason = reason
+            profile.invalid_since = now
+            profile.updated_at = now
+            after = {"status": profile.status, "reason": reason}
+            await audit.record(
+                session, actor, [Change("profile.invalid", _target(profile), before, after)], at=now
+            )
+            return True
+
+    async def mark_active(self, actor: Actor, profile_id: int) -> bool:
+        actor.require(Permission.MANAGE)
+        now = self._clock()
+        async with self._db.transaction() as session:
+            profile = await self._get(session, profile_id)
+            if profile.status == ProfileStatus.ACTIVE:
+                return False
+            before = {"status": profile.status, "reason": profile.status_reason}
+            _set_active(profile)
+            profile.updated_at = now
+            await audit.record(
+                session,
+                actor,
+                [Change("profile.active", _target(profile), before, {"status": profile.status})],
+                at=now,
+            )
+            return True
+
+    # ------------------------------------------------------------------ helpers
+
+    @staticmethod
+    def _secret_word(info: ProviderInfo) -> str:
+        return "access token" if info.uses_oauth else "API secret"
+
+    @staticmethod
+    def _clean_key(info: ProviderInfo, key: str | None) -> Secret | None:
+        if key is None or not key.strip():
+            return None
+        if info.uses_oauth:
+            raise InvalidInput(f"{info.display_name} profiles take no API key.", field="key")
+        return _clean_secret(key, what="API key", field="key")
+
+    @staticmethod
+    async def _get(session: AsyncSession, profile_id: int) -> Profile:
+        profile = await session.get(Profile, profile_id)
+        if profile is None:
+            raise NotFound("That profile no longer exists.")
+        return profile
+
+    @staticmethod
+    async def _unique_name(session: AsyncSession, provider: str, name: str) -> None:
+        taken = await session.scalar(
+            select(Profile.id).where(Profile.provider == provider, Profile.name_key == fold(name))
+        )
+        if taken is not None:
+            raise Conflict(f"A {provider} profile named {name!r} already exists.", field="name")
+
+    @staticmethod
+    async def _default_name(session: AsyncSession, info: ProviderInfo) -> str:
+        taken = set(
+            (
+                await session.scalars(select(Profile.name_key).where(Profile.provider == info.name))
+            ).all()
+        )
+        n = len(taken) + 1
+        while fold(f"{info.display_name} {n}") in taken:
+            n += 1
+        return f"{info.display_name} {n}"
+
+
+def _set_active(profile: Profile) -> None:
+    profile.status = ProfileStatus.ACTIVE
+    profile.status_reason = None
+    profile.invalid_since = None
+    profile.transient_error_since = None
+
+
+def _target(profile: Profile) -> Target:
+    return Target("profile", str(profile.id), f"{profile.name} ({profile.provider})")

@@ -1,0 +1,103 @@
+"""Admins: configured in the environment, or granted and revoked from Slack by other admins."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from bot import audit
+from bot.audit import Change, Target
+from bot.clock import Clock
+from bot.errors import Conflict, InvalidInput
+from bot.permissions import Actor, Permission, Role, Source, UserFacts, decide_role
+from storage.db import Database
+from storage.models import RoleGrant
+
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,20}$")
+
+
+@dataclass(frozen=True)
+class AdminList:
+    configured: tuple[str, ...]
+    granted: tuple[str, ...]
+
+
+class RoleService:
+    def __init__(self, db: Database, clock: Clock, configured_admins: frozenset[str]) -> None:
+        self._db = db
+        self._clock = clock
+        self._configured = configured_admins
+
+    async def role_of(self, facts: UserFacts) -> Role:
+        async with self._db.reader() as session:
+            granted = await session.scalar(
+                select(RoleGrant.user_id).where(
+                    RoleGrant.user_id == facts.user_id, RoleGrant.role == Role.ADMIN
+                )
+            )
+        return decide_role(
+            facts,
+            configured=self._configured,
+            granted=frozenset({granted}) if granted else frozenset(),
+        )
+
+    async def actor(self, facts: UserFacts, *, label: str, source: Source) -> Actor:
+        return Actor(id=facts.user_id, label=label, role=await self.role_of(facts), source=source)
+
+    async def admins(self, actor: Actor) -> AdminList:
+        actor.require(Permission.VIEW)
+        async with self._db.reader() as session:
+            granted = (
+                await session.scalars(
+                    select(RoleGrant.user_id)
+                    .where(RoleGrant.role == Role.ADMIN)
+                    .order_by(RoleGrant.granted_at)
+                )
+            ).all()
+        return AdminList(configured=tuple(sorted(self._configured)), granted=tuple(granted))
+
+    async def grant_admin(self, actor: Actor, user_id: str) -> None:
+        actor.require(Permission.MANAGE)
+        _check_user_id(user_id)
+        if user_id in self._configured:
+            raise Conflict(f"<@{user_id}> is already an admin (configured in ADOPS_ADMINS).")
+        now = self._clock()
+        async with self._db.transaction() as session:
+            if await session.get(RoleGrant, user_id) is not None:
+                raise Conflict(f"<@{user_id}> is already an admin.")
+            session.add(
+                RoleGrant(user_id=user_id, role=Role.ADMIN, granted_by=actor.id, granted_at=now)
+            )
+            await audit.record(
+                session,
+                actor,
+                [Change("role.grant", Target("user", user_id, user_id), None, {"role": "admin"})],
+                at=now,
+            )
+
+    async def revoke_admin(self, actor: Actor, user_id: str) -> None:
+        actor.require(Permission.MANAGE)
+        _check_user_id(user_id)
+        if user_id in self._configured:
+            raise Conflict(
+                f"<@{user_id}> is configured in ADOPS_ADMINS; remove them there and restart."
+            )
+        now = self._clock()
+        async with self._db.transaction() as session:
+            grant = await session.get(RoleGrant, user_id)
+            if grant is None:
+                raise Conflict(f"<@{user_id}> is not an admin granted in Slack.")
+            await session.delete(grant)
+            await audit.record(
+                session,
+                actor,
+                [Change("role.revoke", Target("user", user_id, user_id), {"role": "admin"}, None)],
+                at=now,
+            )
+
+
+def _check_user_id(user_id: str) -> None:
+    if not _USER_ID.match(user_id):
+        raise InvalidInput("Name a Slack user, e.g. `@jane`.")
