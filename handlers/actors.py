@@ -1,0 +1,101 @@
+"""Who is clicking: Slack user → Actor, resolved once per request by a global middleware.
+
+users.info is the only Slack call made before an ack, so it runs on its own client with a short
+timeout and no retries, and its answer is cached for a few minutes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.permissions import Actor, Role, Source, UserFacts
+from bot.roles import RoleService
+
+log = logging.getLogger(__name__)
+USERS_INFO_TIMEOUT = 1.5
+CACHE_SECONDS = 300.0
+
+
+class ActorResolver:
+    def __init__(
+        self,
+        roles: RoleService,
+        client: AsyncWebClient,
+        *,
+        ttl: float = CACHE_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._roles = roles
+        self._client = client
+        self._ttl = ttl
+        self._clock = clock
+        self._cache: dict[str, tuple[float, UserFacts, str]] = {}
+
+    async def resolve(self, user_id: str, source: Source) -> tuple[Actor, bool]:
+        """The actor, and whether Slack confirmed who they are. Unconfirmed users are treated as
+        guests: a Slack hiccup must never widen anyone's permissions."""
+        cached = self._cache.get(user_id)
+        if cached and cached[0] > self._clock():
+            _, facts, label = cached
+        else:
+            try:
+                facts, label = await asyncio.wait_for(self._lookup(user_id), USERS_INFO_TIMEOUT)
+            except (TimeoutError, SlackApiError, OSError):
+                log.warning("users.info failed for %s; treating as unverified", user_id)
+                return Actor(user_id, user_id, Role.GUEST, source), False
+            self._cache[user_id] = (self._clock() + self._ttl, facts, label)
+        return await self._roles.actor(facts, label=label, source=source), True
+
+    def forget(self, user_id: str) -> None:
+        self._cache.pop(user_id, None)
+
+    async def _lookup(self, user_id: str) -> tuple[UserFacts, str]:
+        response = await self._client.users_info(user=user_id)
+        user: dict[str, Any] = response.get("user") or {}
+        profile = user.get("profile") or {}
+        label = (
+            profile.get("display_name") or profile.get("real_name") or user.get("name") or user_id
+        )
+        facts = UserFacts(
+            user_id=user_id,
+            workspace_admin=bool(user.get("is_admin") or user.get("is_owner")),
+            guest=bool(user.get("is_restricted") or user.get("is_ultra_restricted")),
+        )
+        return facts, str(label)[:200]
+
+
+def request_user(body: dict[str, Any]) -> str | None:
+    if "user_id" in body:
+        return body["user_id"]
+    user = body.get("user")
+    return user.get("id") if isinstance(user, dict) else None
+
+
+def request_source(body: dict[str, Any]) -> Source:
+    kind = body.get("type")
+    if kind == "view_submission":
+        return Source.MODAL
+    if kind in ("block_actions", "block_suggestion", "interactive_message"):
+        return Source.BUTTON
+    return Source.COMMAND
+
+
+def actor_middleware(resolver: ActorResolver) -> Callable[..., Awaitable[Any]]:
+    async def attach_actor(
+        body: dict[str, Any], context: Any, next: Callable[[], Awaitable[Any]]
+    ) -> Any:
+        user_id = request_user(body)
+        if user_id:
+            actor, verified = await resolver.resolve(user_id, request_source(body))
+            context["actor"] = actor
+            context["actor_verified"] = verified
+        return await next()
+
+    return attach_actor

@@ -1,0 +1,359 @@
+"""`/adops` and its subcommands. Each subcommand parses its words, calls the core, and renders;
+the registry builds `help` from the `register` calls below."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.accounts import AccountFilter
+from bot.errors import InvalidInput, NotFound
+from bot.permissions import Actor, Permission
+from bot.sync import SyncReport
+from handlers.deps import Deps
+from handlers.ids import Action
+from handlers.metadata import ListState, ModalContext
+from handlers.registry import COMMAND, Registry, parse_options
+from handlers.views import audit as audit_views
+from handlers.views import help as help_views
+from handlers.views.accounts import accounts_list
+from handlers.views.blocks import actions, button, esc, message, notice, section
+from handlers.views.formatting import provider_name
+from handlers.views.modals import mediago_credentials_modal
+from handlers.views.profiles import profiles_list
+from handlers.views.trackers import trackers_message
+
+PAGE_SIZE = 10
+MAX_FILTER_TEXT = 100
+MAX_FILTER_TAGS = 5
+_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
+_CHANNEL = re.compile(r"^<#([CG][A-Z0-9]+)(?:\|[^>]*)?>$")
+
+registry = Registry()
+
+
+@dataclass
+class Call:
+    deps: Deps
+    actor: Actor
+    args: list[str]
+    body: dict[str, Any]
+    client: AsyncWebClient
+    respond: AsyncRespond
+
+    async def reply(self, payload: dict[str, Any], *, replace: bool = False) -> None:
+        await self.respond(**payload, response_type="ephemeral", replace_original=replace)
+
+
+def list_state(args: list[str], providers: tuple[str, ...]) -> ListState:
+    options, rest = parse_options(args, ("status", "tag", "profile"))
+    provider = None
+    enabled = None
+    words = []
+    for word in rest:
+        lowered = word.lower()
+        if lowered in providers and provider is None:
+            provider = lowered
+        elif lowered in ("on", "off") and enabled is None:
+            enabled = lowered == "on"
+        else:
+            words.append(word)
+    status = (options.get("status") or ["active"])[-1].lower()
+    if status not in ("active", "archived", "all"):
+        raise InvalidInput("`status:` must be `active`, `archived` or `all`.")
+    tags = tuple(options.get("tag", ()))
+    if len(tags) > MAX_FILTER_TAGS:
+        raise InvalidInput(f"At most {MAX_FILTER_TAGS} `tag:` filters at once.")
+    text = " ".join(words) or None
+    if text and len(text) > MAX_FILTER_TEXT:
+        raise InvalidInput(f"Search text is limited to {MAX_FILTER_TEXT} characters.")
+    profile = (options.get("profile") or [None])[-1]
+    if profile and len(profile) > 80:
+        raise InvalidInput("That profile name is too long.")
+    return ListState(
+        provider=provider, status=status, tags=tags, profile=profile, enabled=enabled, text=text
+    )
+
+
+def account_filter(state: ListState) -> AccountFilter:
+    return AccountFilter(
+        provider=state.provider,
+        status=state.status,  # type: ignore[arg-type]
+        tags=state.tags,
+        profile=state.profile,
+        enabled=state.enabled,
+        text=state.text,
+    )
+
+
+async def render_accounts(deps: Deps, actor: Actor, state: ListState) -> dict[str, Any]:
+    page = await deps.core.accounts.list_accounts(
+        actor, account_filter(state), page=state.page, page_size=PAGE_SIZE
+    )
+    return accounts_list(page, state, can_manage=actor.can(Permission.MANAGE))
+
+
+@registry.register(
+    "help", usage="help", summary="What I can do.", permission=Permission.HELP, aliases=("?",)
+)
+async def help_command(call: Call) -> None:
+    await call.reply(help_views.help_message(call.deps.registry, call.actor))
+
+
+@registry.register(
+    "accounts",
+    usage="accounts [tiktok|mediago] [status:active|archived|all] [tag:X] [profile:Y] [on|off] "
+    "[text]",
+    summary="List ad accounts, with a menu per account and bulk actions.",
+    permission=Permission.VIEW,
+    aliases=("list",),
+)
+async def accounts_command(call: Call) -> None:
+    state = list_state(call.args, tuple(call.deps.core.catalog))
+    await call.reply(await render_accounts(call.deps, call.actor, state))
+
+
+@registry.register(
+    "profiles",
+    usage="profiles [tiktok|mediago]",
+    summary="Credential profiles: status, accounts, sync, re-authenticate.",
+    permission=Permission.VIEW,
+)
+async def profiles_command(call: Call) -> None:
+    provider = call.args[0].lower() if call.args else None
+    if provider is not None and provider not in call.deps.core.catalog:
+        raise InvalidInput(f"No provider named `{call.args[0][:40]}`.")
+    cards = await call.deps.core.profiles.list_profiles(call.actor, provider)
+    await call.reply(
+        profiles_list(
+            cards,
+            can_manage=call.actor.can(Permission.MANAGE),
+            oauth_providers=call.deps.oauth_providers,
+            provider=provider,
+        )
+    )
+
+
+async def send_oauth_link(
+    deps: Deps,
+    actor: Actor,
+    *,
+    provider: str,
+    team_id: str,
+    profile_id: int | None,
+    tell: Any,
+) -> None:
+    """The link goes to the requester only (ephemeral or DM), never into a channel."""
+    if not deps.public_url:
+        raise InvalidInput("ADOPS_PUBLIC_URL is not set, so I cannot offer a sign-in link.")
+    deps.sync.provider(provider)
+    ticket = await deps.tickets.issue(
+        actor,
+        provider=provider,
+        purpose="reauth" if profile_id else "connect",
+        team_id=team_id,
+        profile_id=profile_id,
+    )
+    url = f"{deps.public_url}/oauth/start?ticket={ticket}"
+    what = (
+        "re-authenticate this profile"
+        if profile_id
+        else f"connect a {provider_name(provider)} login"
+    )
+    text = f"Open this link to {what}. It is for you only and works once, within 10 minutes."
+    await tell(
+        message(
+            text,
+            [
+                section(f":lock: {text}"),
+                actions(
+                    [
+                        button(
+                            "Sign in with " + provider_name(provider),
+                            Action.LINK,
+                            url=url,
+                            style="primary",
+                        )
+                    ]
+                ),
+            ],
+        )
+    )
+
+
+@registry.register(
+    "connect tiktok",
+    usage="connect tiktok",
+    summary="Add a TikTok login (sends you a private sign-in link).",
+    permission=Permission.MANAGE,
+)
+async def connect_tiktok(call: Call) -> None:
+    await send_oauth_link(
+        call.deps,
+        call.actor,
+        provider="tiktok",
+        team_id=call.body.get("team_id", ""),
+        profile_id=None,
+        tell=call.reply,
+    )
+
+
+@registry.register(
+    "connect mediago",
+    usage="connect mediago",
+    summary="Add MediaGo API credentials (opens a form).",
+    permission=Permission.MANAGE,
+)
+async def connect_mediago(call: Call) -> None:
+    call.deps.sync.provider("mediago")
+    meta = ModalContext(response_url=call.body.get("response_url"), provider="mediago")
+    await call.client.views_open(
+        trigger_id=call.body["trigger_id"], view=mediago_credentials_modal(meta, profile=None)
+    )
+
+
+@registry.register(
+    "sync",
+    usage="sync [profile]",
+    summary="Pull in accounts that became reachable, for one profile or all.",
+    permission=Permission.MANAGE,
+)
+async def sync_command(call: Call) -> None:
+    core = call.deps.core
+    if call.args:
+        cards = [await core.profiles.resolve(call.actor, " ".join(call.args))]
+    else:
+        cards = [c for c in await core.profiles.list_profiles(call.actor) if c.active]
+        if not cards:
+            await call.reply(notice("No active profiles to sync."))
+            return
+    await call.reply(notice(f":hourglass_flowing_sand: Syncing {len(cards)} profile(s)…"))
+    lines = []
+    for card in cards:
+        report = await call.deps.sync.sync_profile(call.actor, card.id)
+        lines.append(sync_line(report))
+    await call.reply(message("Sync finished", [section("\n".join(lines)[:2900])]), replace=True)
+
+
+def sync_line(report: SyncReport) -> str:
+    name = f"*{esc(report.profile_name)}* ({provider_name(report.provider)})"
+    if report.outcome == "ok":
+        new = f", {len(report.new)} new" if report.new else ""
+        lost = f", {len(report.lost)} no longer reachable" if report.lost else ""
+        return f":white_check_mark: {name}: {report.found} account(s) reachable{new}{lost}."
+    if report.outcome == "invalid":
+        return (
+            f":no_entry: {name}: credentials rejected ({esc(report.error or '')}). "
+            f"Fix them from `{COMMAND} profiles`."
+        )
+    if report.outcome == "skipped":
+        return f":double_vertical_bar: {name}: skipped, {esc(report.error or '')}."
+    return (
+        f":warning: {name}: the provider did not answer ({esc(report.error or '')}); "
+        "I'll retry on the next cycle."
+    )
+
+
+@registry.register(
+    "trackers",
+    usage="trackers",
+    summary="Tracker connections and the default tracker of each integration.",
+    permission=Permission.VIEW,
+)
+async def trackers_command(call: Call) -> None:
+    trackers = await call.deps.core.trackers.list_trackers(call.actor)
+    defaults = await call.deps.core.trackers.integration_defaults(call.actor)
+    await call.reply(
+        trackers_message(trackers, defaults, can_manage=call.actor.can(Permission.MANAGE))
+    )
+
+
+@registry.register(
+    "alerts",
+    usage="alerts [here|#channel|off]",
+    summary="Where token alerts go.",
+    permission=Permission.VIEW,
+)
+async def alerts_command(call: Call) -> None:
+    settings = call.deps.core.settings
+    if not call.args:
+        channel = await settings.alert_channel()
+        where = f"<#{channel}>" if channel else "nowhere (off)"
+        await call.reply(
+            notice(f"Token alerts go to {where}. Change with `{COMMAND} alerts here|#channel|off`.")
+        )
+        return
+    word = call.args[0]
+    if word.lower() == "off":
+        channel = None
+    elif word.lower() == "here":
+        channel = call.body.get("channel_id", "")
+        if not channel.startswith(("C", "G")):
+            raise InvalidInput(
+                "Alerts need a channel; run this in one, or name it: `alerts #ad-ops`."
+            )
+    elif match := _CHANNEL.match(word):
+        channel = match[1]
+    else:
+        raise InvalidInput("Say `here`, `off`, or name a channel like `#ad-ops`.")
+    await settings.set_alert_channel(call.actor, channel)
+    where = f"<#{channel}>" if channel else "nowhere (off)"
+    await call.reply(notice(f":white_check_mark: Token alerts now go to {where}."))
+
+
+@registry.register(
+    "audit",
+    usage="audit [account|profile]",
+    summary="Who changed what, newest first.",
+    permission=Permission.VIEW,
+)
+async def audit_command(call: Call) -> None:
+    core = call.deps.core
+    targets: list[tuple[str, str]] = []
+    title = "Recent changes"
+    if call.args:
+        ref = " ".join(call.args)
+        try:
+            row = await core.accounts.resolve(call.actor, ref)
+            targets, title = [("account", str(row.id))], f"Changes to {row.label}"
+        except NotFound:
+            try:
+                card = await core.profiles.resolve(call.actor, ref)
+            except NotFound:
+                raise NotFound(f"No ad account or profile called {ref[:80]!r}.") from None
+            targets, title = [("profile", str(card.id))], f"Changes to profile {card.name}"
+    entries = await core.audit.entries(call.actor, targets=targets, limit=20)
+    await call.reply(audit_views.audit_message(title, entries))
+
+
+@registry.register(
+    "admins",
+    usage="admins [add|remove @user]",
+    summary="Who may change things.",
+    permission=Permission.VIEW,
+)
+async def admins_command(call: Call) -> None:
+    roles = call.deps.core.roles
+    if call.args:
+        verb = call.args[0].lower()
+        if verb not in ("add", "remove") or len(call.args) != 2:
+            raise InvalidInput(
+                f"Use `{COMMAND} admins add @user` or `{COMMAND} admins remove @user`."
+            )
+        match = _MENTION.match(call.args[1])
+        if not match:
+            raise InvalidInput("Name a Slack user, e.g. `@jane`.")
+        user_id = match[1]
+        if verb == "add":
+            await roles.grant_admin(call.actor, user_id)
+        else:
+            await roles.revoke_admin(call.actor, user_id)
+        done = "is now an admin" if verb == "add" else "is no longer an admin"
+        await call.reply(notice(f":white_check_mark: <@{user_id}> {done}."))
+        return
+    admins = await roles.admins(call.actor)
+    await call.reply(help_views.admins_message(admins))

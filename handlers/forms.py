@@ -1,0 +1,52 @@
+"""Reading submitted modal values, and reporting back to whoever submitted the form."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from handlers.ids import INPUT_ACTION
+from handlers.metadata import ModalContext
+from handlers.replies import tell
+
+
+def _element(view: dict[str, Any], block_id: str, action_id: str = INPUT_ACTION) -> dict[str, Any]:
+    values = (view.get("state") or {}).get("values") or {}
+    element = (values.get(block_id) or {}).get(action_id)
+    return element if isinstance(element, dict) else {}
+
+
+def text_value(view: dict[str, Any], block_id: str) -> str:
+    value = _element(view, block_id).get("value")
+    return value.strip() if isinstance(value, str) else ""
+
+
+def selected(view: dict[str, Any], block_id: str, action_id: str = INPUT_ACTION) -> str | None:
+    option = _element(view, block_id, action_id).get("selected_option")
+    value = option.get("value") if isinstance(option, dict) else None
+    return value if isinstance(value, str) else None
+
+
+def selected_many(view: dict[str, Any], block_id: str, action_id: str = INPUT_ACTION) -> list[str]:
+    options = _element(view, block_id, action_id).get("selected_options")
+    if not isinstance(options, list):
+        return []
+    return [o["value"] for o in options if isinstance(o, dict) and isinstance(o.get("value"), str)]
+
+
+def int_values(values: list[str]) -> list[int]:
+    return [int(v) for v in values if v.isdigit()]
+
+
+async def tell_submitter(
+    body: dict[str, Any],
+    client: AsyncWebClient,
+    meta: ModalContext,
+    payload: dict[str, Any],
+) -> None:
+    """Modals have no response_url of their own; the list or command they came from lent us its
+    one in the metadata. Without it, a DM."""
+    respond = AsyncRespond(response_url=meta.response_url) if meta.response_url else None
+    await tell(body, client, respond, payload["text"], payload.get("blocks"))

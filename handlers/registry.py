@@ -1,0 +1,113 @@
+"""The `/adops` subcommand registry: slugs with aliases, longest match first, help generated from
+the table so it cannot drift from the code."""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from bot.errors import InvalidInput
+from bot.permissions import Permission
+
+COMMAND = "/adops"
+MAX_COMMAND_TEXT = 1000
+_SMART_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'"})
+
+Handler = Callable[..., Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Subcommand:
+    slug: str
+    usage: str
+    summary: str
+    permission: Permission
+    handler: Handler
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return (self.slug, *self.aliases)
+
+
+@dataclass(frozen=True)
+class Invocation:
+    subcommand: Subcommand
+    args: list[str]
+
+
+@dataclass
+class Registry:
+    commands: list[Subcommand] = field(default_factory=list)
+
+    def register(
+        self,
+        slug: str,
+        *,
+        usage: str,
+        summary: str,
+        permission: Permission,
+        aliases: tuple[str, ...] = (),
+    ) -> Callable[[Handler], Handler]:
+        def decorate(handler: Handler) -> Handler:
+            taken = {name for command in self.commands for name in command.names}
+            clash = taken & {slug, *aliases}
+            if clash:
+                raise ValueError(f"subcommand name(s) registered twice: {sorted(clash)}")
+            self.commands.append(Subcommand(slug, usage, summary, permission, handler, aliases))
+            return handler
+
+        return decorate
+
+    def parse(self, text: str) -> Invocation:
+        """Split the command text (quotes allowed, smart quotes too) and find the longest
+        registered name its words start with. Empty text means `help`."""
+        if len(text) > MAX_COMMAND_TEXT:
+            raise InvalidInput(f"That command is too long (limit {MAX_COMMAND_TEXT} characters).")
+        try:
+            words = shlex.split(text.translate(_SMART_QUOTES))
+        except ValueError:
+            raise InvalidInput("A quote is not closed in that command.") from None
+        if not words:
+            words = ["help"]
+        lowered = [w.lower() for w in words]
+        candidates = sorted(
+            ((name, command) for command in self.commands for name in command.names),
+            key=lambda item: -len(item[0].split()),
+        )
+        for name, command in candidates:
+            parts = name.split()
+            if lowered[: len(parts)] == parts:
+                return Invocation(command, words[len(parts) :])
+        raise UnknownSubcommand(words[0])
+
+    def help_lines(self, can: Callable[[Permission], bool] = lambda _p: True) -> list[str]:
+        lines = []
+        for command in self.commands:
+            if not can(command.permission):
+                continue
+            alias = f" (also: {', '.join(command.aliases)})" if command.aliases else ""
+            lines.append(f"`{COMMAND} {command.usage}`  {command.summary}{alias}")
+        return lines
+
+
+class UnknownSubcommand(InvalidInput):
+    def __init__(self, word: str) -> None:
+        super().__init__(f"I don't know `{word[:40]}`.")
+        self.word = word
+
+
+def parse_options(args: list[str], keys: tuple[str, ...]) -> tuple[dict[str, list[str]], list[str]]:
+    """`key:value` words for the given keys, and the other words in order."""
+    options: dict[str, list[str]] = {}
+    rest = []
+    for word in args:
+        key, sep, value = word.partition(":")
+        if sep and key.lower() in keys:
+            if not value.strip():
+                raise InvalidInput(f"`{key}:` needs a value, e.g. `{key}:something`.")
+            options.setdefault(key.lower(), []).append(value.strip())
+        else:
+            rest.append(word)
+    return options, rest

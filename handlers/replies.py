@@ -1,0 +1,140 @@
+"""Talking back to the person who asked: ephemeral where Slack allows it, a DM otherwise; the
+permission guard; and the one error handler every listener shares."""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.errors import DomainError
+from bot.permissions import Permission, denial_text
+from handlers.actors import request_user
+from handlers.ids import Modal
+from handlers.views.blocks import modal, section
+
+log = logging.getLogger(__name__)
+
+UNVERIFIED = (
+    "I couldn't confirm your Slack account just now, so I can't check your permissions. "
+    "Please try again in a moment."
+)
+
+
+async def dm(client: AsyncWebClient, user_id: str, text: str, blocks: list | None = None) -> None:
+    opened = await client.conversations_open(users=user_id)
+    await client.chat_postMessage(
+        channel=opened["channel"]["id"], text=text, blocks=blocks, unfurl_links=False
+    )
+
+
+async def tell(
+    body: dict[str, Any],
+    client: AsyncWebClient,
+    respond: AsyncRespond | None,
+    text: str,
+    blocks: list | None = None,
+    *,
+    replace: bool = False,
+) -> None:
+    """Reply to the requester only: through the response_url when the request has one, or a DM."""
+    if respond is not None and respond.response_url:
+        await respond(
+            text=text,
+            blocks=blocks,
+            response_type="ephemeral",
+            replace_original=replace,
+            delete_original=False,
+        )
+        return
+    user_id = request_user(body)
+    if user_id:
+        await dm(client, user_id, text, blocks)
+
+
+def notice_view(title: str, text: str) -> dict[str, Any]:
+    return modal(Modal.RESULT, title, [section(text)])
+
+
+def requires(permission: Permission) -> Callable[..., Awaitable[Any]]:
+    """Listener middleware: the clicker (not whoever received the message) must hold the
+    permission; otherwise they get a clear refusal and the listener never runs."""
+
+    async def guard(
+        ack: Any,
+        body: dict[str, Any],
+        context: Any,
+        client: AsyncWebClient,
+        respond: AsyncRespond,
+        next: Callable[[], Awaitable[Any]],
+    ) -> Any:
+        actor = context.get("actor")
+        if actor is not None and actor.can(permission):
+            return await next()
+        text = UNVERIFIED if not context.get("actor_verified", True) else denial_text(permission)
+        kind = body.get("type")
+        if kind == "block_suggestion":
+            await ack(options=[])
+        elif kind == "view_submission":
+            await ack(response_action="update", view=notice_view("Not permitted", text))
+        elif "command" in body:
+            await ack(response_type="ephemeral", text=text)
+        else:
+            await ack()
+            await tell(body, client, respond, text)
+        return None
+
+    return guard
+
+
+async def on_error(
+    error: Exception,
+    body: dict[str, Any],
+    client: AsyncWebClient,
+    respond: AsyncRespond | None = None,
+) -> None:
+    """Domain errors are the user's to fix and read as such; anything else gets a short reference
+    that matches the logged traceback, never the traceback itself."""
+    if isinstance(error, DomainError):
+        text = f":warning: {error.message}"
+    else:
+        ref = secrets.token_hex(4)
+        log.error(
+            "unexpected error (ref %s) handling a %s request",
+            ref,
+            body.get("type") or "command",
+            exc_info=error,
+        )
+        text = f":x: Something went wrong on my side (reference `{ref}`). It has been logged."
+    try:
+        await tell(body, client, respond, text)
+    except (SlackApiError, OSError):
+        log.warning("could not report an error to the user", exc_info=True)
+
+
+def reported(listener: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[None]]:
+    """Report a listener's failure ourselves instead of letting it reach Bolt.
+
+    Bolt's runner, when a listener raises just after calling ack(), overwrites the recorded ack
+    with None and answers Slack 404; catching here keeps the ack and still tells the user.
+    """
+    wanted = set(inspect.signature(listener).parameters)
+
+    async def run(
+        ack: Any, body: dict[str, Any], context: Any, client: AsyncWebClient, respond: AsyncRespond
+    ) -> None:
+        given = {"ack": ack, "body": body, "context": context, "client": client, "respond": respond}
+        try:
+            await listener(**{k: v for k, v in given.items() if k in wanted})
+        except Exception as exc:
+            await on_error(exc, body, client, respond)
+
+    run.__name__ = listener.__name__
+    run.__qualname__ = listener.__qualname__
+    return run

@@ -1,0 +1,86 @@
+"""The Bolt app: one slash command, the interaction listeners, the actor middleware and the
+error handler, and the aiohttp route that feeds Slack's HTTP requests into it."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.errors import InvalidInput
+from bot.permissions import denial_text
+from handlers import accounts, profiles, trackers
+from handlers.actors import ActorResolver, actor_middleware
+from handlers.commands import Call
+from handlers.deps import Deps
+from handlers.ids import Action
+from handlers.registry import COMMAND
+from handlers.replies import UNVERIFIED, on_error, reported
+from handlers.views.help import help_message
+
+EVENTS_PATH = "/slack/events"
+log = logging.getLogger(__name__)
+
+
+def build_bolt_app(
+    deps: Deps, client: AsyncWebClient, resolver: ActorResolver, *, signing_secret: str | None
+) -> AsyncApp:
+    app = AsyncApp(
+        client=client,
+        signing_secret=signing_secret or "",
+        request_verification_enabled=bool(signing_secret),
+        raise_error_for_unhandled_request=False,
+        logger=logging.getLogger("slack_bolt.App"),
+    )
+    app.use(actor_middleware(resolver))
+    app.error(on_error)
+
+    @app.command(COMMAND)
+    @reported
+    async def adops(
+        ack: Any, body: dict, context: Any, client: AsyncWebClient, respond: AsyncRespond
+    ) -> None:
+        actor = context.get("actor")
+        if actor is None:
+            await ack(response_type="ephemeral", text=UNVERIFIED)
+            return
+        try:
+            invocation = deps.registry.parse(body.get("text") or "")
+        except InvalidInput as exc:
+            await ack(
+                response_type="ephemeral", **help_message(deps.registry, actor, error=exc.message)
+            )
+            return
+        if not actor.can(invocation.subcommand.permission):
+            verified = context.get("actor_verified", True)
+            await ack(
+                response_type="ephemeral",
+                text=denial_text(invocation.subcommand.permission) if verified else UNVERIFIED,
+            )
+            return
+        await ack()
+        await invocation.subcommand.handler(
+            Call(deps, actor, invocation.args, body, client, respond)
+        )
+
+    @app.action(Action.LINK)
+    @reported
+    async def link_clicked(ack: Any) -> None:
+        await ack()
+
+    accounts.register(app, deps)
+    profiles.register(app, deps)
+    trackers.register(app, deps)
+    return app
+
+
+def events_route(app: AsyncApp) -> web.RouteDef:
+    async def events(request: web.Request) -> web.Response:
+        return await to_aiohttp_response(await app.async_dispatch(await to_bolt_request(request)))
+
+    return web.post(EVENTS_PATH, events)

@@ -1,0 +1,100 @@
+"""Listeners for tracker connections and integration defaults."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.errors import DomainError
+from bot.permissions import Actor, Permission
+from bot.text import clean_name
+from bot.trackers import NAME_MAX_LEN, clean_kind, clean_template
+from handlers.accounts import open_loading
+from handlers.deps import Deps
+from handlers.forms import selected, tell_submitter, text_value
+from handlers.ids import Action, Field, Modal
+from handlers.metadata import ModalContext, StaleMetadata, TrackerRef
+from handlers.replies import reported, requires
+from handlers.views.blocks import esc, notice
+from handlers.views.modals import tracker_connection_modal
+from handlers.views.trackers import trackers_message
+
+DEFAULT_PICKER = re.compile(rf"^{re.escape(Action.TRACKER_DEFAULT)}\.[a-z0-9_]+$")
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    core = deps.core
+
+    @app.action(Action.TRACKER_ADD, middleware=[requires(Permission.MANAGE)])
+    @reported
+    async def add(ack: Any, body: dict, client: AsyncWebClient) -> None:
+        await ack()
+        meta = ModalContext(response_url=body.get("response_url"))
+        await client.views_open(
+            trigger_id=body["trigger_id"], view=tracker_connection_modal(meta, None)
+        )
+
+    @app.action(Action.TRACKER_EDIT, middleware=[requires(Permission.MANAGE)])
+    @reported
+    async def edit(ack: Any, body: dict, context: Any, client: AsyncWebClient) -> None:
+        await ack()
+        view_id = await open_loading(client, body, "Edit tracker")
+        tracker_id = TrackerRef.decode(body["actions"][0].get("value")).tracker_id
+        found = [
+            t for t in await core.trackers.list_trackers(context["actor"]) if t.id == tracker_id
+        ]
+        if not found:
+            raise StaleMetadata()
+        meta = ModalContext(response_url=body.get("response_url"), tracker_id=tracker_id)
+        await client.views_update(view_id=view_id, view=tracker_connection_modal(meta, found[0]))
+
+    @app.view(Modal.TRACKER_CONNECTION, middleware=[requires(Permission.MANAGE)])
+    @reported
+    async def save(ack: Any, body: dict, context: Any, client: AsyncWebClient) -> None:
+        view = body["view"]
+        meta = ModalContext.decode(view.get("private_metadata"))
+        errors = {}
+        fields: dict[str, str] = {}
+        for field, check in (
+            (Field.NAME, lambda v: clean_name(v, what="tracker name", max_len=NAME_MAX_LEN)),
+            (Field.KIND, clean_kind),
+            (Field.TEMPLATE, clean_template),
+        ):
+            raw = selected(view, field) if field == Field.KIND else text_value(view, field)
+            try:
+                fields[field] = check(raw or "")
+            except DomainError as exc:
+                errors[field] = exc.message
+        if errors:
+            await ack(response_action="errors", errors=errors)
+            return
+        await ack()
+        actor: Actor = context["actor"]
+        name, kind, template = fields[Field.NAME], fields[Field.KIND], fields[Field.TEMPLATE]
+        if meta.tracker_id:
+            await core.trackers.update(
+                actor, meta.tracker_id, name=name, kind=kind, template=template
+            )
+        else:
+            await core.trackers.create(actor, name=name, kind=kind, template=template)
+        await tell_submitter(
+            body, client, meta, notice(f":white_check_mark: Tracker *{esc(name)}* saved.")
+        )
+
+    @app.action(DEFAULT_PICKER, middleware=[requires(Permission.MANAGE)])
+    @reported
+    async def set_default(ack: Any, body: dict, context: Any, respond: AsyncRespond) -> None:
+        await ack()
+        actor: Actor = context["actor"]
+        provider, _, choice = body["actions"][0]["selected_option"]["value"].partition(":")
+        tracker_id = int(choice) if choice.isdigit() else None
+        await core.trackers.set_integration_default(actor, provider, tracker_id)
+        trackers = await core.trackers.list_trackers(actor)
+        defaults = await core.trackers.integration_defaults(actor)
+        await respond(
+            **trackers_message(trackers, defaults, can_manage=True), replace_original=True
+        )

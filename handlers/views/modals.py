@@ -1,0 +1,432 @@
+"""Modals: forms for credentials, tags, profile changes, tracker settings, renames, and the
+"working…" and result views that replace them while slow work runs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.accounts import AccountRow
+from bot.bulk import BulkResult
+from bot.profiles import ManageView, ProfileCard
+from bot.trackers import TRACKER_KINDS, TrackerInfo
+from handlers.ids import INPUT_ACTION, Field, Modal
+from handlers.metadata import MAX_PRIVATE_METADATA, ModalContext
+from handlers.views.blocks import (
+    Block,
+    context,
+    esc,
+    input_block,
+    modal,
+    option,
+    plain,
+    section,
+    text_input,
+    trunc,
+)
+from handlers.views.formatting import provider_name, tracker_text
+
+MAX_RESULT_LINES = 40
+MAX_SELECT_OPTIONS = 100
+
+
+def _meta(meta: ModalContext) -> str:
+    return meta.encode(limit=MAX_PRIVATE_METADATA)
+
+
+def progress_view(title: str, text: str) -> dict[str, Any]:
+    return modal(Modal.RESULT, title, [section(f":hourglass_flowing_sand: {text}")])
+
+
+def notice_view(title: str, text: str) -> dict[str, Any]:
+    return modal(Modal.RESULT, title, [section(text)])
+
+
+def mediago_credentials_modal(
+    meta: ModalContext, *, profile: ProfileCard | None, error: str | None = None
+) -> dict[str, Any]:
+    """Name, API key and API secret. The secret is never pre-filled or shown back; an existing
+    key shows only as a masked hint."""
+    blocks: list[Block] = []
+    if error:
+        blocks.append(section(f":warning: {esc(error)}"))
+    blocks += [
+        text_input(
+            Field.NAME,
+            "Profile name",
+            INPUT_ACTION,
+            initial=profile.name if profile else None,
+            placeholder="e.g. MediaGo — Client A",
+            max_length=80,
+            optional=profile is None,
+            hint="Leave empty for a numbered name." if profile is None else None,
+        ),
+        text_input(
+            Field.KEY,
+            "API key",
+            INPUT_ACTION,
+            max_length=4096,
+            optional=True,
+            hint=f"Currently {profile.key_hint}." if profile and profile.key_hint else None,
+        ),
+        text_input(
+            Field.SECRET,
+            "API secret",
+            INPUT_ACTION,
+            max_length=4096,
+            hint="Checked with MediaGo before it is saved. Stored encrypted; never shown again.",
+        ),
+    ]
+    title = "Update credentials" if profile else "Connect MediaGo"
+    return modal(
+        Modal.MEDIAGO_CREDENTIALS,
+        title,
+        blocks,
+        submit="Check & save",
+        private_metadata=_meta(meta),
+    )
+
+
+def tags_modal(meta: ModalContext, row: AccountRow) -> dict[str, Any]:
+    blocks: list[Block] = [section(f"*{esc(row.name)}* `{esc(row.external_id)}`")]
+    if row.tags:
+        options = [
+            option(f"{t.name}{' ⚙ automatic' if t.auto else ''}", f"t{i}")
+            for i, t in enumerate(row.tags[:MAX_SELECT_OPTIONS])
+        ]
+        blocks.append(
+            input_block(
+                Field.KEEP_TAGS,
+                "Tags to keep (remove one to take it off)",
+                {
+                    "type": "multi_static_select",
+                    "action_id": INPUT_ACTION,
+                    "options": options,
+                    "initial_options": options,
+                },
+                optional=True,
+            )
+        )
+    blocks.append(
+        text_input(
+            Field.TAGS,
+            "Add tags",
+            INPUT_ACTION,
+            placeholder="client-a, brand x, EU",
+            optional=True,
+            max_length=2000,
+            hint="Separate tags with commas. Up to 64 characters each.",
+        )
+    )
+    return modal(Modal.TAGS, "Edit tags", blocks, submit="Save", private_metadata=_meta(meta))
+
+
+def change_profile_modal(
+    meta: ModalContext, row: AccountRow, profiles: list[tuple[int, str]]
+) -> dict[str, Any]:
+    current = esc(row.profile_name or "no profile")
+    head = section(f"*{esc(row.name)}* `{esc(row.external_id)}`\nCurrently: {current}")
+    choices = [(pid, name) for pid, name in profiles if pid != row.profile_id]
+    if not choices:
+        return modal(
+            Modal.CHANGE_PROFILE,
+            "Change profile",
+            [
+                head,
+                section(
+                    "No other active profile can reach this account. "
+                    "Sync a profile that has access, then try again."
+                ),
+            ],
+            private_metadata=_meta(meta),
+        )
+    element = {
+        "type": "static_select",
+        "action_id": INPUT_ACTION,
+        "placeholder": plain("Choose a profile"),
+        "options": [option(name, str(pid)) for pid, name in choices[:MAX_SELECT_OPTIONS]],
+    }
+    blocks = [
+        head,
+        input_block(Field.PROFILE, "Use profile", element),
+        context("Only active profiles that can reach this account are offered."),
+    ]
+    return modal(
+        Modal.CHANGE_PROFILE, "Change profile", blocks, submit="Save", private_metadata=_meta(meta)
+    )
+
+
+def tracker_settings_modal(
+    meta: ModalContext,
+    row: AccountRow,
+    trackers: list[TrackerInfo],
+    default: TrackerInfo | None,
+    *,
+    override_tracker_id: int | None,
+    override_template: str | None,
+) -> dict[str, Any]:
+    default_label = (
+        f"Integration default ({default.name})" if default else "Integration default (none)"
+    )
+    options = [option(default_label, "default")] + [
+        option(t.name, f"t{t.id}") for t in trackers[: MAX_SELECT_OPTIONS - 1]
+    ]
+    initial = next((o for o in options if o["value"] == f"t{override_tracker_id}"), options[0])
+    pause_option = option("Pause the tracker connection for this account", "paused")
+    paused = {"type": "checkboxes", "action_id": INPUT_ACTION, "options": [pause_option]}
+    if row.tracker.paused:
+        paused["initial_options"] = [pause_option]
+    default_template = default.tracking_template if default else None
+    blocks: list[Block] = [
+        section(f"*{esc(row.name)}* `{esc(row.external_id)}`\nNow: {tracker_text(row.tracker)}"),
+        input_block(
+            Field.TRACKER,
+            "Tracker",
+            {
+                "type": "static_select",
+                "action_id": INPUT_ACTION,
+                "options": options,
+                "initial_option": initial,
+            },
+        ),
+        input_block(Field.PAUSED, "Tracker data", paused, optional=True),
+        text_input(
+            Field.TEMPLATE,
+            "Tracking template for this account",
+            INPUT_ACTION,
+            initial=override_template,
+            multiline=True,
+            optional=True,
+            max_length=2000,
+            hint=trunc(
+                "Empty = the tracker's own template"
+                + (f": {default_template}" if default_template else "."),
+                2000,
+            ),
+        ),
+    ]
+    return modal(
+        Modal.TRACKER_SETTINGS,
+        "Tracker settings",
+        blocks,
+        submit="Save",
+        private_metadata=_meta(meta),
+    )
+
+
+BULK_ACTIONS = (
+    ("enable", "Turn ON"),
+    ("disable", "Turn OFF"),
+    ("archive", "Archive"),
+    ("unarchive", "Unarchive"),
+    ("add_tags", "Add tags"),
+    ("remove_tags", "Remove tags"),
+    ("change_profile", "Change profile"),
+    ("link_tracker", "Link a tracker"),
+    ("default_tracker", "Use the integration's default tracker"),
+    ("pause_tracker", "Pause the tracker connection"),
+    ("resume_tracker", "Resume the tracker connection"),
+)
+
+
+def bulk_modal(
+    meta: ModalContext,
+    *,
+    matching: int,
+    scope: str,
+    profiles: list[ProfileCard],
+    trackers: list[TrackerInfo],
+) -> dict[str, Any]:
+    from handlers.ids import Options
+
+    scope_options = [option("Accounts I choose below", "chosen")]
+    if matching:
+        scope_options.append(
+            option(
+                trunc(f"All {matching} accounts in the list ({scope or 'no filter'})", 75), "all"
+            )
+        )
+    blocks: list[Block] = [
+        input_block(
+            Field.ACCOUNTS + "_scope",
+            "Apply to",
+            {
+                "type": "radio_buttons",
+                "action_id": INPUT_ACTION,
+                "options": scope_options,
+                "initial_option": scope_options[0],
+            },
+        ),
+        input_block(
+            Field.ACCOUNTS,
+            "Accounts",
+            {
+                "type": "multi_external_select",
+                "action_id": Options.ACCOUNTS,
+                "placeholder": plain("Type a name or id"),
+                "min_query_length": 0,
+            },
+            optional=True,
+        ),
+        input_block(
+            Field.ACTION,
+            "Action",
+            {
+                "type": "static_select",
+                "action_id": INPUT_ACTION,
+                "placeholder": plain("Choose what to do"),
+                "options": [option(label, value) for value, label in BULK_ACTIONS],
+            },
+        ),
+        text_input(
+            Field.TAGS,
+            "Tags (for tag actions)",
+            INPUT_ACTION,
+            optional=True,
+            placeholder="client-a, EU",
+            max_length=2000,
+        ),
+    ]
+    active = [p for p in profiles if p.active][:MAX_SELECT_OPTIONS]
+    if active:
+        blocks.append(
+            input_block(
+                Field.PROFILE,
+                "Profile (for Change profile)",
+                {
+                    "type": "static_select",
+                    "action_id": INPUT_ACTION,
+                    "placeholder": plain("Choose a profile"),
+                    "options": [
+                        option(f"{p.name} · {provider_name(p.provider)}", str(p.id)) for p in active
+                    ],
+                },
+                optional=True,
+            )
+        )
+    if trackers:
+        blocks.append(
+            input_block(
+                Field.TRACKER,
+                "Tracker (for Link a tracker)",
+                {
+                    "type": "static_select",
+                    "action_id": INPUT_ACTION,
+                    "placeholder": plain("Choose a tracker"),
+                    "options": [option(t.name, str(t.id)) for t in trackers[:MAX_SELECT_OPTIONS]],
+                },
+                optional=True,
+            )
+        )
+    blocks.append(context("Each account gets its own result: done, or skipped and why."))
+    return modal(Modal.BULK, "Bulk actions", blocks, submit="Apply", private_metadata=_meta(meta))
+
+
+def bulk_result_view(title: str, result: BulkResult) -> dict[str, Any]:
+    done, skipped = result.done, result.skipped
+    blocks: list[Block] = [
+        section(f":white_check_mark: *{len(done)} done* · *{len(skipped)} skipped*")
+    ]
+    lines = [f"• {esc(i.label)}: {esc(i.reason or '')}" for i in skipped[:MAX_RESULT_LINES]]
+    if lines:
+        blocks.append(section("*Skipped*\n" + "\n".join(lines)))
+    if len(skipped) > MAX_RESULT_LINES:
+        blocks.append(context(f"…and {len(skipped) - MAX_RESULT_LINES} more skipped."))
+    done_lines = [f"• {esc(i.label)}" for i in done[:MAX_RESULT_LINES]]
+    if done_lines:
+        blocks.append(section("*Done*\n" + "\n".join(done_lines)))
+    if len(done) > MAX_RESULT_LINES:
+        blocks.append(context(f"…and {len(done) - MAX_RESULT_LINES} more done."))
+    if result.bulk_id:
+        blocks.append(context(f"Audited as one bulk operation `{result.bulk_id[:8]}`."))
+    return modal(Modal.RESULT, title, blocks)
+
+
+def manage_accounts_modal(meta: ModalContext, view: ManageView) -> dict[str, Any]:
+    card = view.profile
+    using = ", ".join(esc(a.label) for a in view.using[:30]) or "none"
+    more = f" +{view.using_total - 30} more" if view.using_total > 30 else ""
+    blocks: list[Block] = [
+        section(f"*{esc(card.name)}* · {provider_name(card.provider)}"),
+        section(f"*Accounts already using this profile ({view.using_total})*\n{using}{more}"),
+    ]
+    if not view.available:
+        blocks.append(
+            section("*Available to reassign*\nNo other accounts that this profile can reach.")
+        )
+        return modal(
+            Modal.MANAGE_ACCOUNTS, "Manage ad accounts", blocks, private_metadata=_meta(meta)
+        )
+    options = [
+        option(a.label, str(a.id), f"now: {a.current_profile or 'no profile'}")
+        for a in view.available[:MAX_SELECT_OPTIONS]
+    ]
+    blocks.append(
+        input_block(
+            Field.MOVE,
+            f"Available to reassign ({view.available_total}): move to this profile",
+            {
+                "type": "multi_static_select",
+                "action_id": INPUT_ACTION,
+                "options": options,
+                "placeholder": plain("Choose accounts"),
+            },
+        )
+    )
+    if view.available_total > len(options):
+        blocks.append(
+            context(
+                f"Showing the first {len(options)}; use Bulk actions → Change profile for the rest."
+            )
+        )
+    return modal(
+        Modal.MANAGE_ACCOUNTS,
+        "Manage ad accounts",
+        blocks,
+        submit="Save",
+        private_metadata=_meta(meta),
+    )
+
+
+def rename_modal(meta: ModalContext, card: ProfileCard) -> dict[str, Any]:
+    blocks = [text_input(Field.NAME, "New name", INPUT_ACTION, initial=card.name, max_length=80)]
+    return modal(
+        Modal.RENAME_PROFILE,
+        "Rename profile",
+        blocks,
+        submit="Rename",
+        private_metadata=_meta(meta),
+    )
+
+
+def tracker_connection_modal(meta: ModalContext, tracker: TrackerInfo | None) -> dict[str, Any]:
+    kinds = [option(k.title() if k != "redtrack" else "RedTrack", k) for k in TRACKER_KINDS]
+    kind_element: dict[str, Any] = {
+        "type": "static_select",
+        "action_id": INPUT_ACTION,
+        "options": kinds,
+    }
+    if tracker:
+        kind_element["initial_option"] = next(o for o in kinds if o["value"] == tracker.kind)
+    blocks = [
+        text_input(
+            Field.NAME,
+            "Name",
+            INPUT_ACTION,
+            initial=tracker.name if tracker else None,
+            max_length=80,
+        ),
+        input_block(Field.KIND, "Tracker", kind_element),
+        text_input(
+            Field.TEMPLATE,
+            "Tracking template",
+            INPUT_ACTION,
+            initial=tracker.tracking_template if tracker else None,
+            multiline=True,
+            max_length=2000,
+            placeholder="?cid={{campaign.id}}&click_id=__CALLBACK_PARAM__",
+        ),
+    ]
+    title = "Edit tracker" if tracker else "Add tracker"
+    return modal(
+        Modal.TRACKER_CONNECTION, title, blocks, submit="Save", private_metadata=_meta(meta)
+    )
