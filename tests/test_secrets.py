@@ -1,0 +1,120 @@
+"""Secrets at rest: encrypted in the database, absent from logs, rotatable, and checked at start."""
+
+from __future__ import annotations
+
+import logging
+import os
+import stat
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Text, select, type_coerce
+
+from bot.config import Settings
+from bot.core import Core
+from bot.runtime import open_database
+from storage.db import Database
+from storage.keys import rotate_keys, verify_secrets
+from storage.models import Profile
+from storage.secrets import Keyring, Secret, SecretsError, load_or_create_key_file
+from tests.support import ADMIN
+
+TOKEN = "tt-access-token-7f3c9a1b2d4e6f80"
+API_SECRET = "mg-api-secret-Zq8Wx2Lk5Pn9"
+API_KEY = "mg-api-key-Aa11Bb22Cc33"
+
+
+def test_secret_never_shows_itself():
+    secret = Secret(TOKEN)
+    for text in (repr(secret), str(secret), f"{secret}", repr([secret]), repr({"t": secret})):
+        assert TOKEN not in text
+    assert secret.reveal() == TOKEN
+    assert secret.hint() == "••••6f80" and Secret("short").hint() == "••••"
+    assert Secret(TOKEN) == Secret(TOKEN) and Secret(TOKEN) != Secret(API_SECRET)
+
+
+async def test_no_plaintext_in_the_sqlite_file_or_logs(tmp_path: Path, caplog):
+    caplog.set_level(logging.DEBUG)
+    settings = Settings.from_env({"ADOPS_DATA_DIR": str(tmp_path)})
+    db = await open_database(settings)
+    db.engine.echo = True
+    core = Core(db)
+    tiktok = await core.profiles.create(ADMIN, "tiktok", secret=TOKEN)
+    mediago = await core.profiles.create(
+        ADMIN, "mediago", name="MG", key=API_KEY, secret=API_SECRET
+    )
+    cards = await core.profiles.list_profiles(ADMIN)
+    await db.dispose()
+
+    raw = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("adops.db"))
+    assert b"tt-access-token" not in raw and b"mg-api-secret" not in raw
+    assert b"mg-api-key" not in raw
+    logged = caplog.text + repr([r.args for r in caplog.records])
+    assert any(r.name.startswith("sqlalchemy.engine") for r in caplog.records)  # SQL was logged
+    for plaintext in (TOKEN, API_SECRET, API_KEY):
+        assert plaintext not in logged
+        assert plaintext not in repr(cards)
+    assert (tiktok.key_hint, mediago.key_hint) == (None, "••••Cc33")
+
+
+async def test_rotate_keys_moves_every_secret_to_the_newest_key(db_url: str, tmp_path: Path):
+    old, new = Keyring.generate_key(), Keyring.generate_key()
+    db = Database(db_url, Keyring([old]))
+    core = Core(db)
+    for n in range(5):
+        await core.profiles.create(ADMIN, "mediago", name=f"P{n}", key=f"k{n}", secret=f"s-{n}")
+    await db.dispose()
+
+    both = Database(db_url, Keyring([new, old]))
+    report = await rotate_keys(both, batch_size=2)
+    assert (report.rotated, report.already_current) == (10, 0)
+    assert (await rotate_keys(both, batch_size=2)).rotated == 0
+    await both.dispose()
+
+    new_only = Database(db_url, Keyring([new]))
+    assert await verify_secrets(new_only) == 10
+    async with new_only.reader() as session:
+        profiles = (await session.scalars(select(Profile).order_by(Profile.id))).all()
+        stored = (await session.scalars(select(type_coerce(Profile.secret, Text())))).all()
+    assert [p.secret.reveal() for p in profiles] == [f"s-{n}" for n in range(5)]
+    assert [p.api_key.reveal() for p in profiles] == [f"k{n}" for n in range(5)]
+    assert all(value.startswith(new_only.keyring.primary_id + "$") for value in stored)
+    await new_only.dispose()
+
+    old_only = Database(db_url, Keyring([old]))
+    with pytest.raises(SecretsError, match="ADOPS_ENCRYPTION_KEYS does not contain"):
+        await verify_secrets(old_only)
+    await old_only.dispose()
+
+
+async def test_start_is_refused_when_no_key_can_read_the_stored_secrets(tmp_path: Path):
+    settings = Settings.from_env({"ADOPS_DATA_DIR": str(tmp_path)})
+    db = await open_database(settings)
+    await Core(db).profiles.create(ADMIN, "tiktok", secret=TOKEN)
+    await db.dispose()
+
+    stranger = Settings.from_env(
+        {"ADOPS_DATA_DIR": str(tmp_path), "ADOPS_ENCRYPTION_KEYS": Keyring.generate_key()}
+    )
+    with pytest.raises(SecretsError) as info:
+        await open_database(stranger)
+    assert TOKEN not in str(info.value)
+    # The generated key file still opens it.
+    db = await open_database(settings)
+    await db.dispose()
+
+
+def test_key_file_is_created_once_with_owner_only_permissions(tmp_path: Path, caplog):
+    caplog.set_level(logging.INFO)
+    key = load_or_create_key_file(tmp_path / "data")
+    path = tmp_path / "data" / "encryption.key"
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert str(path) in caplog.text and key not in caplog.text
+    assert load_or_create_key_file(tmp_path / "data") == key
+    Keyring([key])
+
+
+def test_bad_keys_are_refused_without_echoing_them():
+    with pytest.raises(SecretsError, match="key #2 is not a valid Fernet key") as info:
+        Keyring([Keyring.generate_key(), "not-a-key-at-all"])
+    assert "not-a-key-at-all" not in str(info.value)
