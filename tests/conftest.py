@@ -19,6 +19,9 @@ from sqlalchemy import text
 from app import build_runtime
 from bot.config import Settings
 from bot.core import Core
+from fakes.mediago import FakeMediaGo
+from fakes.slack import FakeSlack
+from fakes.tiktok import FakeTikTok
 from providers.http import RetryPolicy
 from providers.mediago import MediaGoProvider
 from providers.tiktok import TikTokProvider
@@ -26,9 +29,6 @@ from storage.db import Database
 from storage.migrate import upgrade
 from storage.models import Base
 from storage.secrets import Keyring
-from tests.fakes.mediago import FakeMediaGo
-from tests.fakes.slack import FakeSlack
-from tests.fakes.tiktok import FakeTikTok
 from tests.harness import SIGNING_SECRET, BotUnderTest, free_port, start_bot
 from tests.support import ManualClock
 

@@ -14,8 +14,8 @@ import aiohttp
 from aiohttp import web
 
 from app import Runtime
-from tests.fakes import slack_payloads as payloads
-from tests.fakes.slack import FakeSlack
+from fakes import slack_payloads as payloads
+from fakes.slack import FakeSlack
 
 SIGNING_SECRET = "test-signing-secret"
 TEAM = "T0TEAM"

@@ -9,11 +9,11 @@ from sqlalchemy import select
 
 from bot.alerts import Alerts
 from bot.scheduler import Scheduler
+from fakes import slack_payloads as p
+from fakes.tiktok import FakeTikTok
 from handlers.alerts import SlackNotifier
 from handlers.ids import Action
 from storage.models import AdAccount, Profile
-from tests.fakes import slack_payloads as p
-from tests.fakes.tiktok import FakeTikTok
 from tests.harness import BotUnderTest
 from tests.support import ADMIN, ManualClock
 

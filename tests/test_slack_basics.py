@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from tests.fakes import slack_payloads as payloads
+from fakes import slack_payloads as payloads
 from tests.harness import ADMIN_ID, GUEST_ID, MEMBER_ID, SIGNING_SECRET, BotUnderTest
 from tests.support import ADMIN
 

@@ -7,12 +7,12 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.accounts import AccountFilter
+from fakes import slack_payloads as p
+from fakes.mediago import FakeMediaGo, as_basic
 from handlers.ids import INPUT_ACTION, Action, Field, Modal, Options
 from handlers.metadata import ProfileRef, row_op_value
 from storage.models import AuditEvent, Profile
 from tests.factories import make_accounts, make_profile
-from tests.fakes import slack_payloads as p
-from tests.fakes.mediago import FakeMediaGo, as_basic
 from tests.harness import MEMBER_ID, BotUnderTest
 from tests.support import ADMIN, ManualClock
 

@@ -9,9 +9,9 @@ import aiohttp
 from sqlalchemy import func, select
 
 from bot.permissions import system_actor
+from fakes.tiktok import FakeTikTok
 from handlers.oauth import COOKIE
 from storage.models import AccountTag, AdAccount, Profile
-from tests.fakes.tiktok import FakeTikTok
 from tests.harness import MEMBER_ID, BotUnderTest
 from tests.support import ADMIN, ManualClock
 

@@ -9,13 +9,13 @@ from datetime import UTC, datetime, timedelta
 import aiohttp
 import pytest
 
+from fakes._server import Fault
+from fakes.mediago import FakeMediaGo, as_basic
+from fakes.tiktok import FakeTikTok
 from providers.base import Credentials, CredentialsInvalid, ProviderUnavailable, RateLimited
 from providers.http import RetryPolicy
 from providers.mediago import MediaGoConfig, MediaGoProvider
 from providers.tiktok import TikTokConfig, TikTokProvider
-from tests.fakes._server import Fault
-from tests.fakes.mediago import FakeMediaGo, as_basic
-from tests.fakes.tiktok import FakeTikTok
 
 FAST = RetryPolicy(attempts=3, total=3, base=0.01, cap=0.05)
 

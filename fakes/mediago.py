@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from tests.fakes._server import FakeServer
+from fakes._server import FakeServer
 
 
 @dataclass

@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from tests.fakes._server import FakeServer, Fault
+from fakes._server import FakeServer, Fault
 
 API = "/open_api/v1.3/"
 

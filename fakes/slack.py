@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 
-from tests.fakes._server import FakeServer
+from fakes._server import FakeServer
 
 _DECODE = ("blocks", "view", "attachments")
 
