@@ -1,4 +1,4 @@
-"""Command line and wiring: `adops-bot [run|migrate|rotate-keys|generate-key]`."""
+"""Command line and wiring: `adops-bot [run|migrate|rotate-keys|generate-key|shell]`."""
 
 from __future__ import annotations
 
@@ -115,6 +115,7 @@ def build_runtime(
     *,
     clock: Clock = utcnow,
     providers: dict[str, Provider] | None = None,
+    process_before_response: bool = False,
 ) -> Runtime:
     core = Core(db, admins=settings.admins, alert_channel=settings.alert_channel, clock=clock)
     providers = build_providers(settings) if providers is None else providers
@@ -149,7 +150,13 @@ def build_runtime(
     )
     resolver = ActorResolver(core.roles, quick)
     signing_secret = None if settings.socket_mode else settings.slack_signing_secret
-    bolt = build_bolt_app(deps, client, resolver, signing_secret=signing_secret)
+    bolt = build_bolt_app(
+        deps,
+        client,
+        resolver,
+        signing_secret=signing_secret,
+        process_before_response=process_before_response,
+    )
     alert_handlers.register(bolt, alerts)
     app = web.Application()
     app.add_routes(health_routes(db))
@@ -223,11 +230,22 @@ def parser() -> argparse.ArgumentParser:
     )
     rotate_cmd.add_argument("--batch-size", type=int, default=200)
     commands.add_parser("generate-key", help="print a new key for ADOPS_ENCRYPTION_KEYS")
+    commands.add_parser(
+        "shell",
+        help="talk to the bot in the terminal, without Slack (--demo: with fake ad networks)",
+        add_help=False,
+    )
     return root
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    args, rest = parser().parse_known_args(argv)
+    if args.command == "shell":
+        from shell.session import run_shell
+
+        return run_shell(rest, dict(os.environ))
+    if rest:
+        parser().error(f"unrecognized arguments: {' '.join(rest)}")
     if args.command == "generate-key":
         print(Keyring.generate_key())
         return 0

@@ -8,7 +8,7 @@ import contextlib
 import itertools
 import json
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -23,6 +23,8 @@ _DECODE = ("blocks", "view", "attachments")
 class Call:
     method: str
     args: dict[str, Any]
+    result: dict[str, Any] = field(default_factory=dict)
+    """What the fake answered ({"ok": ...}), so a viewer can learn message ts and view ids."""
 
 
 @dataclass
@@ -129,9 +131,11 @@ class FakeSlack(FakeServer):
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         args = await self._args(request)
-        self.calls.append(Call(method, args))
+        call = Call(method, args)
+        self.calls.append(call)
         failure = self._take_failure(method)
         if failure is not None:
+            call.result = {"ok": False}
             if failure.error:
                 return web.json_response(
                     {"ok": False, "error": failure.error}, status=failure.status
@@ -153,9 +157,8 @@ class FakeSlack(FakeServer):
             return web.json_response({"ok": False, "error": "invalid_auth"})
         handler = getattr(self, "_m_" + method.replace(".", "_"), None)
         result = handler(args) if handler else {}
-        if "error" in result:
-            return web.json_response({"ok": False, **result})
-        return web.json_response({"ok": True, **result})
+        call.result = {"ok": "error" not in result, **result}
+        return web.json_response(call.result)
 
     def _take_failure(self, method: str) -> _Failure | None:
         queue = self._failures.get(method)

@@ -28,9 +28,17 @@ log = logging.getLogger(__name__)
 
 
 def build_bolt_app(
-    deps: Deps, client: AsyncWebClient, resolver: ActorResolver, *, signing_secret: str | None
+    deps: Deps,
+    client: AsyncWebClient,
+    resolver: ActorResolver,
+    *,
+    signing_secret: str | None,
+    process_before_response: bool = False,
 ) -> AsyncApp:
+    """`process_before_response` holds the reply until the listener has finished: Slack must not
+    wait for that, but the offline shell wants each step's whole effect before it prints."""
     app = AsyncApp(
+        process_before_response=process_before_response,
         client=client,
         signing_secret=signing_secret or "",
         request_verification_enabled=bool(signing_secret),
