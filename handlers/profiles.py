@@ -162,7 +162,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
         except DomainError as exc:
             await client.views_update(
                 view_id=view["id"],
-                view=mediago_credentials_modal(meta, profile=card, error=exc.message),
+                view=mediago_credentials_modal(
+                    meta, profile=card, error=exc.message, name=name or None
+                ),
             )
             return
         text = connected_text(connected)

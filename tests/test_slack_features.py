@@ -367,6 +367,8 @@ async def test_connect_mediago_checks_with_the_provider_first(
     (update,) = await bot.slack.wait_for("views.update")
     assert "rejected these credentials" in text_of(update.args["view"])
     assert "wrong-secret" not in text_of(update.args["view"])
+    name_block = next(b for b in update.args["view"]["blocks"] if b.get("block_id") == Field.NAME)
+    assert name_block["element"]["initial_value"] == "MG Client"  # typed again for nothing else
     async with bot.runtime.core.db.reader() as session:
         assert (await session.scalars(select(Profile))).all() == []
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from bot.alerts import AlertKind, AlertView
@@ -30,6 +31,16 @@ def _fix_buttons(alert: AlertView) -> list[dict[str, Any]]:
     return buttons
 
 
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+
+
+def person(label: str | None) -> str:
+    """A Slack user id becomes a mention Slack renders as the person's name."""
+    if label and _USER_ID.match(label):
+        return f"<@{label}>"
+    return esc(label or "someone")
+
+
 def headline(alert: AlertView) -> str:
     who = f"{alert.provider_display} profile *{esc(alert.profile_name)}*"
     if alert.kind == AlertKind.INVALID:
@@ -43,7 +54,7 @@ def alert_message(alert: AlertView) -> dict[str, Any]:
     if alert.status == "resolved":
         text = (
             f":white_check_mark: *Resolved*: {alert.provider_display} profile "
-            f"*{esc(alert.profile_name)}* was fixed by {esc(alert.resolved_by or 'someone')} "
+            f"*{esc(alert.profile_name)}* was fixed by {person(alert.resolved_by)} "
             f"{when(alert.resolved_at)}."
         )
         blocks: list[Block] = [

@@ -42,10 +42,14 @@ def notice_view(title: str, text: str) -> dict[str, Any]:
 
 
 def mediago_credentials_modal(
-    meta: ModalContext, *, profile: ProfileCard | None, error: str | None = None
+    meta: ModalContext,
+    *,
+    profile: ProfileCard | None,
+    error: str | None = None,
+    name: str | None = None,
 ) -> dict[str, Any]:
-    """Name, API key and API secret. The secret is never pre-filled or shown back; an existing
-    key shows only as a masked hint."""
+    """Name, API key and API secret. Neither key nor secret is ever pre-filled or shown back (an
+    existing key shows only as a masked hint); after a refusal only the typed name returns."""
     blocks: list[Block] = []
     if error:
         blocks.append(section(f":warning: {esc(error)}"))
@@ -54,7 +58,7 @@ def mediago_credentials_modal(
             Field.NAME,
             "Profile name",
             INPUT_ACTION,
-            initial=profile.name if profile else None,
+            initial=name or (profile.name if profile else None),
             placeholder="e.g. MediaGo — Client A",
             max_length=80,
             optional=profile is None,
