@@ -68,6 +68,8 @@ class FakeSlack(FakeServer):
         self._expired_triggers: set[str] = set()
         self._ts = itertools.count(1)
         self._views = itertools.count(1)
+        self.sockets: list[web.WebSocketResponse] = []
+        self.socket_acks: dict[str, dict[str, Any]] = {}
 
     @property
     def url(self) -> str:
@@ -120,7 +122,51 @@ class FakeSlack(FakeServer):
         return [
             web.route("*", "/api/{method}", self._api),
             web.post("/response/{token}", self._respond),
+            web.get("/socket", self._socket),
         ]
+
+    async def close(self) -> None:
+        for ws in self.sockets:
+            await ws.close()
+        await super().close()
+
+    # ---------------------------------------------------------- Socket Mode
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self.sockets.append(ws)
+        await ws.send_json({"type": "hello", "num_connections": len(self.sockets)})
+        async for message in ws:
+            if message.type == web.WSMsgType.TEXT:
+                reply = json.loads(message.data)
+                self.socket_acks[reply.get("envelope_id", "")] = reply
+        return ws
+
+    async def push(self, kind: str, payload: dict[str, Any]) -> str:
+        """Send one Socket Mode envelope (`slash_commands`, `interactive`) to the newest
+        connection; returns its envelope id, under which the app's ack arrives."""
+        live = [ws for ws in self.sockets if not ws.closed]
+        if not live:
+            raise AssertionError("no Socket Mode connection")
+        envelope_id = secrets.token_hex(8)
+        await live[-1].send_json(
+            {
+                "envelope_id": envelope_id,
+                "type": kind,
+                "payload": payload,
+                "accepts_response_payload": kind != "events_api",
+            }
+        )
+        return envelope_id
+
+    async def socket_ack(self, envelope_id: str, timeout: float = 10.0) -> dict[str, Any]:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while envelope_id not in self.socket_acks:
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"no ack for envelope {envelope_id}")
+            await asyncio.sleep(0.02)
+        return self.socket_acks[envelope_id]
 
     async def _respond(self, request: web.Request) -> web.Response:
         args = await request.json()
@@ -153,7 +199,8 @@ class FakeSlack(FakeServer):
         )
         if not token:
             return web.json_response({"ok": False, "error": "not_authed"})
-        if not str(token).startswith("xoxb-"):
+        wanted = "xapp-" if method == "apps.connections.open" else "xoxb-"
+        if not str(token).startswith(wanted):
             return web.json_response({"ok": False, "error": "invalid_auth"})
         handler = getattr(self, "_m_" + method.replace(".", "_"), None)
         result = handler(args) if handler else {}
@@ -195,6 +242,9 @@ class FakeSlack(FakeServer):
             "user_id": self.bot_user_id,
             "bot_id": "B0BOT",
         }
+
+    def _m_apps_connections_open(self, _args: dict[str, Any]) -> dict[str, Any]:
+        return {"url": f"ws://127.0.0.1:{self.port}/socket"}
 
     def _m_users_info(self, args: dict[str, Any]) -> dict[str, Any]:
         user = self.users.get(args.get("user", ""))
