@@ -430,3 +430,38 @@ async def test_stale_row_menu_on_a_since_archived_account_explains_itself(bot, c
     (update,) = await bot.slack.wait_for("views.update")
     assert "is archived; unarchive it first" in text_of(update.args["view"])
     assert (await bot.runtime.core.accounts.get(ADMIN, data["ids"][0])).tags == ()
+
+
+async def test_buttons_of_a_since_removed_profile_say_so_and_change_nothing(bot, clock):
+    data = await seed(bot, clock)
+    spare = await make_profile(bot.runtime.core.db, clock(), name="Spare")
+    _, url = await bot.command("profiles")
+    (cards,) = await bot.responses_to(url)
+    await bot.runtime.core.profiles.remove(ADMIN, spare)
+    async with bot.runtime.core.db.reader() as session:
+        audited = len((await session.scalars(select(AuditEvent))).all())
+
+    # Sync shows its progress line first; every button ends with the same plain answer.
+    for action, count in (
+        (Action.PROFILE_SYNC, 2),
+        (Action.PROFILE_REMOVE, 1),
+        (Action.PROFILE_REAUTH, 1),
+        (Action.PROFILE_RENAME, 1),
+    ):
+        _, url = await bot.click(p.button(action, ProfileRef(spare).encode()), message=cards)
+        replies = await bot.responses_to(url, count)
+        assert replies[-1]["text"] == ":warning: That profile no longer exists.", action
+    async with bot.runtime.core.db.reader() as session:
+        assert len((await session.scalars(select(AuditEvent))).all()) == audited
+        assert {p.id for p in (await session.scalars(select(Profile))).all()} == {
+            data["main"],
+            data["backup"],
+        }
+
+
+async def test_filters_naming_unknown_tags_or_profiles_are_answered_plainly(bot, clock):
+    await seed(bot, clock)
+    message, _ = await list_message(bot, "accounts tag:no-such-tag")
+    assert message["text"] == ":warning: No tag named 'no-such-tag'."
+    message, _ = await list_message(bot, "accounts zzzz-nothing")
+    assert "No ad accounts match." in text_of(message)
