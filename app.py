@@ -31,6 +31,7 @@ from bot.oauth import OAuthTickets
 from bot.runtime import open_database
 from bot.scheduler import Scheduler
 from bot.sync import SyncEngine
+from bot.token_cache import DatabaseTokenCache
 from handlers import alerts as alert_handlers
 from handlers.actors import ActorResolver
 from handlers.alerts import SlackNotifier
@@ -39,7 +40,7 @@ from handlers.deps import Deps
 from handlers.health import health_routes
 from handlers.oauth import CALLBACK_PATH, oauth_routes
 from handlers.slack_app import build_bolt_app, events_route
-from providers.base import Provider
+from providers.base import Provider, TokenCache
 from providers.registry import PROVIDERS
 from storage.db import Database
 from storage.keys import rotate_keys
@@ -101,12 +102,15 @@ def slack_clients(settings: Settings) -> tuple[AsyncWebClient, AsyncWebClient]:
     return background, quick
 
 
-def build_providers(settings: Settings) -> dict[str, Provider]:
-    return {
-        name: PROVIDERS[name](config)
-        for name, config in settings.providers.items()
-        if getattr(config, "configured", True)
-    }
+def build_providers(settings: Settings, token_cache: TokenCache) -> dict[str, Provider]:
+    providers: dict[str, Provider] = {}
+    for name, config in settings.providers.items():
+        if not getattr(config, "configured", True):
+            continue
+        kind = PROVIDERS[name]
+        extra = {"token_cache": token_cache} if kind.session_tokens else {}
+        providers[name] = kind(config, **extra)
+    return providers
 
 
 def build_runtime(
@@ -118,7 +122,8 @@ def build_runtime(
     process_before_response: bool = False,
 ) -> Runtime:
     core = Core(db, admins=settings.admins, alert_channel=settings.alert_channel, clock=clock)
-    providers = build_providers(settings) if providers is None else providers
+    if providers is None:
+        providers = build_providers(settings, DatabaseTokenCache(db))
     sync = SyncEngine(db, clock, providers, core.profiles)
     client, quick = slack_clients(settings)
     background = Background()

@@ -95,6 +95,8 @@ class Provider(abc.ABC):
     name: ClassVar[str]
     display_name: ClassVar[str]
     uses_oauth: ClassVar[bool]
+    session_tokens: ClassVar[bool] = False
+    """True when the provider takes a `token_cache` for short-lived tokens it exchanges for."""
 
     def authorization_url(self, *, state: str, redirect_uri: str) -> str:
         raise NotImplementedError(f"{self.display_name} does not use OAuth")

@@ -105,6 +105,7 @@ class MediaGoProvider(Provider):
     name: ClassVar[str] = "mediago"
     display_name: ClassVar[str] = "MediaGo"
     uses_oauth: ClassVar[bool] = False
+    session_tokens: ClassVar[bool] = True
     Config = MediaGoConfig
 
     def __init__(

@@ -19,6 +19,7 @@ from sqlalchemy import text
 from app import build_runtime
 from bot.config import Settings
 from bot.core import Core
+from bot.token_cache import DatabaseTokenCache
 from fakes.mediago import FakeMediaGo
 from fakes.slack import FakeSlack
 from fakes.tiktok import FakeTikTok
@@ -153,7 +154,9 @@ async def bot(db, clock, fake_slack, fake_tiktok, fake_mediago) -> AsyncIterator
     settings = Settings.from_env(env)
     providers = {
         "tiktok": TikTokProvider(settings.providers["tiktok"], retry=FAST_RETRY),
-        "mediago": MediaGoProvider(settings.providers["mediago"], retry=FAST_RETRY),
+        "mediago": MediaGoProvider(
+            settings.providers["mediago"], retry=FAST_RETRY, token_cache=DatabaseTokenCache(db)
+        ),
     }
     runtime = build_runtime(settings, db, clock=clock, providers=providers)
     running = await start_bot(runtime, port, fake_slack)
