@@ -26,7 +26,6 @@ class Action(StrEnum):
     ALERT_CREDENTIALS = "alerts.credentials"
     ALERT_MOVE = "alerts.move"
     LINK = "links.open"
-    BULK_ACTION_CHOICE = "bulk.action_choice"
 
 
 class Options(StrEnum):

@@ -3,10 +3,11 @@ permission guard; and the one error handler every listener shares."""
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import logging
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from slack_bolt.context.respond.async_respond import AsyncRespond
@@ -64,7 +65,10 @@ def notice_view(title: str, text: str) -> dict[str, Any]:
 
 def requires(permission: Permission) -> Callable[..., Awaitable[Any]]:
     """Listener middleware: the clicker (not whoever received the message) must hold the
-    permission; otherwise they get a clear refusal and the listener never runs."""
+    permission; otherwise they get a clear refusal and the listener never runs.
+
+    A refusal returns the ack's response: a listener middleware that neither calls next() nor
+    returns a response makes Bolt answer Slack 404 ("unhandled request")."""
 
     async def guard(
         ack: Any,
@@ -80,17 +84,33 @@ def requires(permission: Permission) -> Callable[..., Awaitable[Any]]:
         text = UNVERIFIED if not context.get("actor_verified", True) else denial_text(permission)
         kind = body.get("type")
         if kind == "block_suggestion":
-            await ack(options=[])
-        elif kind == "view_submission":
-            await ack(response_action="update", view=notice_view("Not permitted", text))
-        elif "command" in body:
-            await ack(response_type="ephemeral", text=text)
-        else:
-            await ack()
-            await tell(body, client, respond, text)
-        return None
+            return await ack(options=[])
+        if kind == "view_submission":
+            return await ack(response_action="update", view=notice_view("Not permitted", text))
+        if "command" in body:
+            return await ack(response_type="ephemeral", text=text)
+        acked = await ack()
+        _later(tell(body, client, respond, text))
+        return acked
 
     return guard
+
+
+_pending: set[asyncio.Task[Any]] = set()
+
+
+def _later(work: Coroutine[Any, Any, Any]) -> None:
+    """Run a reply after the ack is on its way, so a slow Slack cannot delay the ack."""
+
+    async def logged() -> None:
+        try:
+            await work
+        except (SlackApiError, OSError, TimeoutError):
+            log.warning("could not tell a user their request was refused", exc_info=True)
+
+    task = asyncio.get_running_loop().create_task(logged())
+    _pending.add(task)
+    task.add_done_callback(_pending.discard)
 
 
 async def on_error(
