@@ -38,7 +38,8 @@ class FakeServer:
         self.latency = latency
         self.requests: list[Logged] = []
         self._next_faults: dict[str, list[Fault]] = {}
-        self._rates: dict[str, tuple[float, Fault]] = {}
+        self._rates: dict[str, tuple[float, tuple[Fault, ...]]] = {}
+        self.faults_served = 0
         self._rng = random.Random(seed)
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -53,7 +54,8 @@ class FakeServer:
     async def start(self) -> FakeServer:
         app = web.Application(middlewares=[self._middleware])
         app.add_routes(self.routes())
-        self._runner = web.AppRunner(app)
+        # A fake must stop at once even with a request hanging on purpose (latency, Fault.hang).
+        self._runner = web.AppRunner(app, shutdown_timeout=1.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
@@ -73,8 +75,9 @@ class FakeServer:
     def fail_next(self, path: str, fault: Fault, count: int = 1) -> None:
         self._next_faults.setdefault(path, []).extend([fault] * count)
 
-    def fail_rate(self, path: str, fraction: float, fault: Fault) -> None:
-        self._rates[path] = (fraction, fault)
+    def fail_rate(self, path: str, fraction: float, fault: Fault, *more: Fault) -> None:
+        """Fail that share of the calls to `path`, each with one of the faults at random."""
+        self._rates[path] = (fraction, (fault, *more))
 
     def calls(self, path: str) -> list[Logged]:
         return [r for r in self.requests if r.path.endswith(path)]
@@ -97,6 +100,7 @@ class FakeServer:
             await asyncio.sleep(self.latency)
         fault = self._fault_for(request.path)
         if fault is not None:
+            self.faults_served += 1
             if fault.hang:
                 await asyncio.sleep(fault.hang)
             return web.Response(
@@ -111,7 +115,7 @@ class FakeServer:
         for key, queue in self._next_faults.items():
             if path.endswith(key) and queue:
                 return queue.pop(0)
-        for key, (fraction, fault) in self._rates.items():
+        for key, (fraction, faults) in self._rates.items():
             if path.endswith(key) and self._rng.random() < fraction:
-                return fault
+                return self._rng.choice(faults)
         return None
