@@ -33,6 +33,7 @@ from bot.scheduler import Scheduler
 from bot.sync import SyncEngine
 from bot.token_cache import DatabaseTokenCache
 from handlers import alerts as alert_handlers
+from handlers.access_log import web_runner
 from handlers.actors import ActorResolver
 from handlers.alerts import SlackNotifier
 from handlers.commands import registry
@@ -184,7 +185,7 @@ async def serve(settings: Settings) -> None:
         log.info("connected to Slack over Socket Mode")
     stop = asyncio.Event()
     loop_task = asyncio.create_task(runtime.scheduler.run_forever(stop))
-    runner = web.AppRunner(runtime.web)
+    runner = web_runner(runtime.web)
     await runner.setup()
     site = web.TCPSite(runner, port=settings.port)
     await site.start()

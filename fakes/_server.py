@@ -55,7 +55,7 @@ class FakeServer:
         app = web.Application(middlewares=[self._middleware])
         app.add_routes(self.routes())
         # A fake must stop at once even with a request hanging on purpose (latency, Fault.hang).
-        self._runner = web.AppRunner(app, shutdown_timeout=1.0)
+        self._runner = web.AppRunner(app, shutdown_timeout=1.0, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()

@@ -29,6 +29,7 @@ from bot.config import ConfigError, Settings
 from bot.runtime import open_database
 from fakes import slack_payloads as payloads
 from fakes.slack import FakeSlack
+from handlers.access_log import web_runner
 from handlers.registry import COMMAND
 from shell.browser import Browser
 from shell.console import Console
@@ -404,7 +405,7 @@ async def start(argv: list[str], env: dict[str, str], console: Console) -> tuple
     clock = ShellClock()
     runtime = build_runtime(settings, db, clock=clock, process_before_response=True)
     closers.append(runtime.close)
-    runner = web.AppRunner(runtime.web)
+    runner = web_runner(runtime.web)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", port).start()
     closers.append(runner.cleanup)

@@ -16,6 +16,7 @@ from aiohttp import web
 from app import Runtime
 from fakes import slack_payloads as payloads
 from fakes.slack import FakeSlack
+from handlers.access_log import web_runner
 
 SIGNING_SECRET = "test-signing-secret"
 TEAM = "T0TEAM"
@@ -150,7 +151,7 @@ def ticket_of(url: str) -> str:
 
 
 async def start_bot(runtime: Runtime, port: int, slack: FakeSlack) -> BotUnderTest:
-    runner = web.AppRunner(runtime.web)
+    runner = web_runner(runtime.web)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", port).start()
     http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))

@@ -118,3 +118,65 @@ def test_bad_keys_are_refused_without_echoing_them():
     with pytest.raises(SecretsError, match="key #2 is not a valid Fernet key") as info:
         Keyring([Keyring.generate_key(), "not-a-key-at-all"])
     assert "not-a-key-at-all" not in str(info.value)
+
+
+async def test_after_the_real_flows_no_secret_is_in_the_database_file_logs_or_slack(
+    bot, fake_tiktok, fake_mediago, db_url: str, caplog
+):
+    """OAuth connect, a MediaGo form, syncs (which store MediaGo's session token) and an alert:
+    then every plaintext the fakes know of is looked for everywhere it must not be."""
+    if not db_url.startswith("sqlite"):
+        pytest.skip("looks at the SQLite file's bytes")
+    caplog.set_level(logging.DEBUG)
+    from fakes import slack_payloads as p
+    from fakes.mediago import as_basic
+    from handlers.ids import INPUT_ACTION, Field, Modal
+    from tests.test_slack_oauth import get, start_flow
+
+    callback, cookie, _ = await start_flow(bot)
+    assert (await get(bot, callback, cookie)).status == 200
+    mediago_secret = "mg-flow-secret-Qw3rTy"
+    fake_mediago.add_credentials(as_basic(mediago_secret), accounts=2)
+    await bot.command("connect mediago")
+    (opened,) = await bot.slack.wait_for("views.open")
+    view = opened.args["view"]
+    assert view["callback_id"] == Modal.MEDIAGO_CREDENTIALS
+    await bot.submit(
+        view,
+        {
+            Field.NAME: {INPUT_ACTION: p.text_value("MG")},
+            Field.KEY: {INPUT_ACTION: p.text_value("mg-flow-key-Zx9")},
+            Field.SECRET: {INPUT_ACTION: p.text_value(mediago_secret)},
+        },
+    )
+    (checked,) = await bot.slack.wait_for("views.update")
+    assert "2 ad account(s) reachable" in repr(checked.args["view"])
+    await bot.runtime.core.settings.set_alert_channel(ADMIN, "C0ALERTS")
+    await bot.runtime.scheduler.run_cycle()
+    tiktok_tokens = list(fake_tiktok.tokens)
+    session_token = fake_mediago.tokens[as_basic(mediago_secret)].live
+    fake_tiktok.revoke(login="alice")
+    await bot.runtime.scheduler.run_cycle()
+    assert bot.slack.calls_to("chat.postMessage")  # the alert went out
+    await bot.runtime.background.drain()
+
+    plaintexts = [
+        *tiktok_tokens,
+        mediago_secret,
+        as_basic(mediago_secret),
+        "mg-flow-key-Zx9",
+        session_token,
+        fake_tiktok.app_secret,
+    ]
+    assert all(plaintexts)
+    path = Path(db_url.removeprefix("sqlite+aiosqlite:///"))
+    raw = b"".join(f.read_bytes() for f in path.parent.iterdir() if f.name.startswith(path.name))
+    logged = caplog.text + repr([r.args for r in caplog.records])
+    seen_by_slack = repr([(c.method, c.args) for c in bot.slack.calls])
+    access = [r.getMessage() for r in caplog.records if r.name == "aiohttp.access"]
+    assert any('"GET /oauth/callback"' in line for line in access)  # logged, but not its query
+    assert "auth_code" not in logged and "state=" not in logged
+    for plaintext in plaintexts:
+        assert plaintext.encode() not in raw, plaintext[:6]
+        assert plaintext not in logged, plaintext[:6]
+        assert plaintext not in seen_by_slack, plaintext[:6]
