@@ -39,8 +39,9 @@ from handlers.alerts import SlackNotifier
 from handlers.commands import registry
 from handlers.deps import Deps
 from handlers.health import health_routes
+from handlers.http_events import events_route
 from handlers.oauth import CALLBACK_PATH, oauth_routes
-from handlers.slack_app import build_bolt_app, events_route
+from handlers.slack_app import build_bolt_app
 from providers.base import Provider, TokenCache
 from providers.registry import PROVIDERS
 from storage.db import Database
@@ -168,7 +169,7 @@ def build_runtime(
     app.add_routes(health_routes(db))
     app.add_routes(oauth_routes(deps, client))
     if not settings.socket_mode:
-        app.add_routes([events_route(bolt)])
+        app.add_routes([events_route(bolt, settings.slack_signing_secret or "")])
     return Runtime(
         settings, core, deps, bolt, client, providers, app, alerts, scheduler, background
     )

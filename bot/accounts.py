@@ -18,6 +18,7 @@ from bot.clock import Clock
 from bot.errors import InvalidInput, NotFound
 from bot.permissions import Actor, Permission
 from bot.tags import clean_tags, existing_tags
+from bot.text import row_id
 from bot.trackers import EffectiveTracker, effective_trackers
 from storage.db import INCLUDE_ARCHIVED, Database
 from storage.models import (
@@ -254,8 +255,8 @@ class AccountService:
         if flt.profile is not None:
             ref = flt.profile.strip()
             condition = Profile.name_key == fold(ref)
-            if ref.isdigit():
-                condition = condition | (Profile.id == int(ref))
+            if (number := row_id(ref)) is not None:
+                condition = condition | (Profile.id == number)
             profile_ids = (await session.scalars(select(Profile.id).where(condition))).all()
             if not profile_ids:
                 raise NotFound(f"No profile named {ref!r}.")

@@ -20,7 +20,7 @@ from bot.audit import SECRET_CHANGED, Change, Target
 from bot.clock import Clock
 from bot.errors import Conflict, InvalidInput, NotFound
 from bot.permissions import Actor, Permission
-from bot.text import clean_name
+from bot.text import clean_name, row_id
 from storage.db import INCLUDE_ARCHIVED, Database
 from storage.models import AdAccount, Profile, ProfileAccess, ProfileStatus, fold
 from storage.secrets import Secret
@@ -125,8 +125,8 @@ class ProfileService:
         actor.require(Permission.VIEW)
         ref = ref.strip()
         condition = Profile.name_key == fold(ref)
-        if ref.lstrip("#").isdigit():
-            condition = condition | (Profile.id == int(ref.lstrip("#")))
+        if (number := row_id(ref.lstrip("#"))) is not None:
+            condition = condition | (Profile.id == number)
         stmt = select(Profile).where(condition)
         if provider is not None:
             stmt = stmt.where(Profile.provider == provider)

@@ -35,6 +35,15 @@ def clean_name(value: str, *, what: str, max_len: int, field: str | None = None)
     return text
 
 
+def row_id(text: str) -> int | None:
+    """A database id as someone typed it or Slack sent it back, or None. `str.isdigit` also
+    accepts digits such as '²' that `int` refuses, and both databases store ids in 64 bits."""
+    if not text.isascii() or not text.isdigit():
+        return None
+    value = int(text)
+    return value if 0 < value < 2**63 else None
+
+
 def clean_block(value: str, *, what: str, max_len: int, field: str | None = None) -> str:
     """Free text such as a tracking template: trimmed and length-limited, newlines allowed."""
     text = unicodedata.normalize("NFC", value).strip()

@@ -15,10 +15,11 @@ from bot.bulk import MAX_BULK, BulkAction, BulkResult
 from bot.errors import DomainError, InvalidInput
 from bot.permissions import Actor, Permission
 from bot.tags import clean_tags, split_tags
+from bot.text import row_id
 from bot.trackers import KEEP, TrackerSettings, clean_template
 from handlers.commands import account_filter, render_accounts
 from handlers.deps import Deps
-from handlers.forms import int_values, selected, selected_many, tell_submitter, text_value
+from handlers.forms import int_values, picked, selected, selected_many, tell_submitter, text_value
 from handlers.ids import Action, Field, Modal, Options
 from handlers.metadata import ListState, ModalContext, StaleMetadata, parse_row_op
 from handlers.replies import reported, requires, tell
@@ -112,7 +113,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
     ) -> None:
         await ack()
         actor: Actor = context["actor"]
-        op, account_id = parse_row_op(body["actions"][0]["selected_option"]["value"])
+        op, account_id = parse_row_op(picked(body))
         meta = ModalContext(response_url=body.get("response_url"), account_ids=(account_id,))
         if op in _SIMPLE_OPS:
             action = _SIMPLE_OPS[op]
@@ -165,13 +166,13 @@ def register(app: AsyncApp, deps: Deps) -> None:
     async def save_profile(ack: Any, body: dict, context: Any, client: AsyncWebClient) -> None:
         view = body["view"]
         meta = ModalContext.decode(view.get("private_metadata"))
-        choice = selected(view, Field.PROFILE)
-        if not choice or not choice.isdigit():
+        profile_id = row_id(selected(view, Field.PROFILE) or "")
+        if profile_id is None:
             await ack(response_action="errors", errors={Field.PROFILE: "Choose a profile."})
             return
         await ack()
         item = (
-            await core.bulk.change_profile(context["actor"], meta.account_ids, int(choice))
+            await core.bulk.change_profile(context["actor"], meta.account_ids, profile_id)
         ).single()
         await tell_submitter(
             body,
@@ -194,7 +195,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         except DomainError as exc:
             await ack(response_action="errors", errors={Field.TEMPLATE: exc.message})
             return
-        tracker_id = int(choice[1:]) if choice.startswith("t") and choice[1:].isdigit() else None
+        tracker_id = row_id(choice[1:]) if choice.startswith("t") else None
         paused = "paused" in selected_many(view, Field.PAUSED)
         await ack()
         result = await core.bulk.set_tracker(
@@ -296,18 +297,18 @@ def parse_bulk(view: dict[str, Any]) -> dict[str, Any]:
         params["tags"] = clean_tags(split_tags(text_value(view, Field.TAGS)), field=Field.TAGS)
         mapped = BulkAction(action)
     elif action == "change_profile":
-        choice = selected(view, Field.PROFILE)
-        if not choice:
+        profile_id = row_id(selected(view, Field.PROFILE) or "")
+        if profile_id is None:
             raise InvalidInput("Choose the profile to move the accounts to.", field=Field.PROFILE)
-        params["profile_id"] = int(choice)
+        params["profile_id"] = profile_id
         mapped = BulkAction.CHANGE_PROFILE
     elif action in ("link_tracker", "default_tracker", "pause_tracker", "resume_tracker"):
         mapped = BulkAction.SET_TRACKER
         if action == "link_tracker":
-            choice = selected(view, Field.TRACKER)
-            if not choice:
+            tracker_id = row_id(selected(view, Field.TRACKER) or "")
+            if tracker_id is None:
                 raise InvalidInput("Choose the tracker to link.", field=Field.TRACKER)
-            params["tracker"] = TrackerSettings(tracker_id=int(choice))
+            params["tracker"] = TrackerSettings(tracker_id=tracker_id)
         elif action == "default_tracker":
             params["tracker"] = TrackerSettings(tracker_id=None)
         else:

@@ -7,6 +7,8 @@ from typing import Any
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.errors import InvalidInput
+from bot.text import row_id
 from handlers.ids import INPUT_ACTION
 from handlers.metadata import ModalContext
 from handlers.replies import tell
@@ -36,8 +38,19 @@ def selected_many(view: dict[str, Any], block_id: str, action_id: str = INPUT_AC
     return [o["value"] for o in options if isinstance(o, dict) and isinstance(o.get("value"), str)]
 
 
+def picked(body: dict[str, Any]) -> str:
+    """The option chosen in the menu that was clicked. Bolt routes by action_id alone, so a click
+    that is not a menu choice can reach a menu's listener; it gets an answer, not a crash."""
+    action = (body.get("actions") or [{}])[0]
+    option = action.get("selected_option") if isinstance(action, dict) else None
+    value = option.get("value") if isinstance(option, dict) else None
+    if not isinstance(value, str):
+        raise InvalidInput("That choice did not come through. Please pick it again.")
+    return value
+
+
 def int_values(values: list[str]) -> list[int]:
-    return [int(v) for v in values if v.isdigit()]
+    return [number for v in values if (number := row_id(v)) is not None]
 
 
 async def tell_submitter(

@@ -8,11 +8,14 @@ and stores the messages they sit in.
 
 from __future__ import annotations
 
+import functools
 import json
+import types
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar, get_args, get_origin, get_type_hints
 
 from bot.errors import InvalidInput
+from bot.text import row_id
 
 VERSION = 1
 MAX_PRIVATE_METADATA = 3000
@@ -48,15 +51,42 @@ class Meta:
             raise StaleMetadata() from None
         if not isinstance(data, dict) or data.get("v") != VERSION or data.get("k") != cls.kind:
             raise StaleMetadata()
-        names = {f.name for f in fields(cls)}
+        hints = _hints(cls)
+        given = {f.name: _coerce(data[f.name]) for f in fields(cls) if f.name in data}
+        if not all(_fits(value, hints[name]) for name, value in given.items()):
+            raise StaleMetadata()
         try:
-            return cls(**{k: _coerce(v) for k, v in data.items() if k in names})
+            return cls(**given)
         except TypeError:
             raise StaleMetadata() from None
 
 
+@functools.cache
+def _hints(record: type[Meta]) -> dict[str, Any]:
+    return get_type_hints(record)
+
+
 def _coerce(value: Any) -> Any:
     return tuple(value) if isinstance(value, list) else value
+
+
+def _fits(value: Any, hint: Any) -> bool:
+    """Whether a decoded JSON value is of the field's declared type: values come back from Slack,
+    so an id that is a string or beyond 64 bits must not reach the database."""
+    if isinstance(hint, types.UnionType):
+        return any(_fits(value, option) for option in get_args(hint))
+    if hint is type(None):
+        return value is None
+    if hint is bool:
+        return isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**63
+    if hint is str:
+        return isinstance(value, str)
+    if get_origin(hint) is tuple:
+        (item, _) = get_args(hint)
+        return isinstance(value, tuple) and all(_fits(v, item) for v in value)
+    raise TypeError(f"metadata field of unsupported type {hint!r}")
 
 
 @dataclass(frozen=True)
@@ -118,9 +148,10 @@ def row_op_value(op: str, account_id: int) -> str:
 
 def parse_row_op(value: str) -> tuple[str, int]:
     op, _, ident = value.partition(":")
-    if op not in ROW_OPS or not ident.isdigit():
+    account_id = row_id(ident)
+    if op not in ROW_OPS or account_id is None:
         raise StaleMetadata()
-    return op, int(ident)
+    return op, account_id
 
 
 @dataclass(frozen=True)

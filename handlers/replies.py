@@ -14,7 +14,7 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.errors import DomainError
+from bot.errors import DomainError, InvalidInput
 from bot.permissions import Permission, denial_text
 from handlers.actors import request_user
 from handlers.ids import Modal
@@ -138,6 +138,18 @@ async def on_error(
         log.warning("could not report an error to the user", exc_info=True)
 
 
+class _NoResponseUrl(AsyncRespond):
+    """What a listener gets as `respond` when the request came without a response_url (a click
+    in a modal, or a message Slack no longer lets us update): a reply the user can act on, which
+    `tell` then delivers by DM, instead of Bolt's ValueError."""
+
+    def __init__(self) -> None:
+        super().__init__(response_url=None)
+
+    async def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        raise InvalidInput("I can no longer update that message. Please run the command again.")
+
+
 def reported(listener: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[None]]:
     """Report a listener's failure ourselves instead of letting it reach Bolt.
 
@@ -149,7 +161,13 @@ def reported(listener: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable
     async def run(
         ack: Any, body: dict[str, Any], context: Any, client: AsyncWebClient, respond: AsyncRespond
     ) -> None:
-        given = {"ack": ack, "body": body, "context": context, "client": client, "respond": respond}
+        given = {
+            "ack": ack,
+            "body": body,
+            "context": context,
+            "client": client,
+            "respond": respond if respond.response_url else _NoResponseUrl(),
+        }
         try:
             await listener(**{k: v for k, v in given.items() if k in wanted})
         except Exception as exc:

@@ -1,13 +1,11 @@
 """The Bolt app: one slash command, the interaction listeners, the actor middleware and the
-error handler, and the aiohttp route that feeds Slack's HTTP requests into it."""
+error handler. Slack's HTTP requests reach it through `handlers.http_events`."""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
-from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
@@ -22,9 +20,6 @@ from handlers.ids import Action
 from handlers.registry import COMMAND
 from handlers.replies import UNVERIFIED, on_error, reported
 from handlers.views.help import help_message
-
-EVENTS_PATH = "/slack/events"
-log = logging.getLogger(__name__)
 
 
 def build_bolt_app(
@@ -85,10 +80,3 @@ def build_bolt_app(
     profiles.register(app, deps)
     trackers.register(app, deps)
     return app
-
-
-def events_route(app: AsyncApp) -> web.RouteDef:
-    async def events(request: web.Request) -> web.Response:
-        return await to_aiohttp_response(await app.async_dispatch(await to_bolt_request(request)))
-
-    return web.post(EVENTS_PATH, events)

@@ -11,11 +11,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import DomainError
 from bot.permissions import Actor, Permission
-from bot.text import clean_name
+from bot.text import clean_name, row_id
 from bot.trackers import NAME_MAX_LEN, clean_kind, clean_template
 from handlers.accounts import open_loading
 from handlers.deps import Deps
-from handlers.forms import selected, tell_submitter, text_value
+from handlers.forms import picked, selected, tell_submitter, text_value
 from handlers.ids import Action, Field, Modal
 from handlers.metadata import ModalContext, StaleMetadata, TrackerRef
 from handlers.replies import reported, requires
@@ -90,8 +90,8 @@ def register(app: AsyncApp, deps: Deps) -> None:
     async def set_default(ack: Any, body: dict, context: Any, respond: AsyncRespond) -> None:
         await ack()
         actor: Actor = context["actor"]
-        provider, _, choice = body["actions"][0]["selected_option"]["value"].partition(":")
-        tracker_id = int(choice) if choice.isdigit() else None
+        provider, _, choice = picked(body).partition(":")
+        tracker_id = row_id(choice)
         await core.trackers.set_integration_default(actor, provider, tracker_id)
         trackers = await core.trackers.list_trackers(actor)
         defaults = await core.trackers.integration_defaults(actor)

@@ -80,3 +80,11 @@ async def test_members_are_told_which_permission_they_lack(bot: BotUnderTest):
 async def test_workspace_owner_is_not_admin_when_admins_are_configured(bot: BotUnderTest):
     reply, _ = await bot.command("connect tiktok", user="UOWNER1")
     assert "adops admin permission" in reply.json["text"]
+
+
+async def test_command_text_containing_the_word_payload_is_still_a_command(bot: BotUnderTest):
+    """Bolt's form parser takes any body containing "payload" for an interaction and reads an
+    empty body from a command such as this one."""
+    reply, _ = await bot.command("launch payload")
+    assert reply.status == 200
+    assert "I don't know `launch`" in help_text(reply.json)
