@@ -9,8 +9,10 @@ import logging
 import os
 import signal
 import sys
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
@@ -80,6 +82,11 @@ class Runtime:
         await self.background.drain()
         for provider in self.providers.values():
             await provider.close()
+        if self.client.session is not None:
+            await self.client.session.close()
+
+
+SHUTDOWN_GRACE = 30.0
 
 
 def slack_clients(settings: Settings) -> tuple[AsyncWebClient, AsyncWebClient]:
@@ -113,6 +120,22 @@ def build_providers(settings: Settings, token_cache: TokenCache) -> dict[str, Pr
         extra = {"token_cache": token_cache} if kind.session_tokens else {}
         providers[name] = kind(config, **extra)
     return providers
+
+
+def pooled_slack_session(
+    *clients: AsyncWebClient,
+) -> Callable[[web.Application], Awaitable[None]]:
+    """Without a session of its own, slack_sdk opens a new connection (a TLS handshake, in
+    production) for every Web API call. One pooled session, opened once the event loop runs, is
+    shared by both clients, by the per-request clients Bolt derives from them, and by replies
+    through response_urls (handlers.replies); Runtime.close closes it."""
+
+    async def open_session(_: web.Application) -> None:
+        session = aiohttp.ClientSession()
+        for client in clients:
+            client.session = session
+
+    return open_session
 
 
 def build_runtime(
@@ -166,6 +189,7 @@ def build_runtime(
     )
     alert_handlers.register(bolt, alerts)
     app = web.Application()
+    app.on_startup.append(pooled_slack_session(client, quick))
     app.add_routes(health_routes(db))
     app.add_routes(oauth_routes(deps, client))
     if not settings.socket_mode:
@@ -203,8 +227,21 @@ async def serve(settings: Settings) -> None:
         if socket is not None:
             await socket.close_async()
         await runner.cleanup()
+        await finish_listeners(SHUTDOWN_GRACE)
         await runtime.close()
         await db.dispose()
+
+
+async def finish_listeners(limit: float) -> None:
+    """Bolt runs each listener's after-ack work as a task of its own, which nothing else awaits:
+    a shutdown lets those finish (for at most `limit` seconds), so a change someone just made is
+    reported to them rather than cut off."""
+    current = asyncio.current_task()
+    running = [task for task in asyncio.all_tasks() if task is not current]
+    if running:
+        _, late = await asyncio.wait(running, timeout=limit)
+        if late:
+            log.warning("shutting down with %d request(s) still being handled", len(late))
 
 
 async def migrate(settings: Settings) -> None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -24,24 +27,57 @@ class AdminList:
     granted: tuple[str, ...]
 
 
+GRANTS_TTL = 10.0
+
+
 class RoleService:
-    def __init__(self, db: Database, clock: Clock, configured_admins: frozenset[str]) -> None:
+    """Every Slack request needs the clicker's role before its ack, so the admins granted in
+    Slack are read once per `grants_ttl` seconds, not once per request: under a burst, a read per
+    request would queue behind other work for a database connection. A grant or revoke made here
+    applies at once; one made on another replica within `grants_ttl`."""
+
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        configured_admins: frozenset[str],
+        *,
+        grants_ttl: float = GRANTS_TTL,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._db = db
         self._clock = clock
         self._configured = configured_admins
+        self._ttl = grants_ttl
+        self._monotonic = monotonic
+        self._granted: frozenset[str] = frozenset()
+        self._fresh_until = float("-inf")
+        self._generation = 0  # bumped by local grants and revokes, so a read begun before one
+        self._refreshing = asyncio.Lock()  # cannot store what that change made stale
+
+    async def _granted_admins(self) -> frozenset[str]:
+        if self._monotonic() < self._fresh_until:
+            return self._granted
+        async with self._refreshing:  # one read for every request that found the cache stale
+            if self._monotonic() >= self._fresh_until:
+                started, generation = self._monotonic(), self._generation
+                async with self._db.reader() as session:
+                    granted = frozenset(
+                        await session.scalars(
+                            select(RoleGrant.user_id).where(RoleGrant.role == Role.ADMIN)
+                        )
+                    )
+                if generation == self._generation:
+                    self._granted, self._fresh_until = granted, started + self._ttl
+                return granted
+        return self._granted
+
+    def _stale(self) -> None:
+        self._generation += 1
+        self._fresh_until = float("-inf")
 
     async def role_of(self, facts: UserFacts) -> Role:
-        async with self._db.reader() as session:
-            granted = await session.scalar(
-                select(RoleGrant.user_id).where(
-                    RoleGrant.user_id == facts.user_id, RoleGrant.role == Role.ADMIN
-                )
-            )
-        return decide_role(
-            facts,
-            configured=self._configured,
-            granted=frozenset({granted}) if granted else frozenset(),
-        )
+        return decide_role(facts, configured=self._configured, granted=await self._granted_admins())
 
     async def actor(self, facts: UserFacts, *, label: str, source: Source) -> Actor:
         return Actor(id=facts.user_id, label=label, role=await self.role_of(facts), source=source)
@@ -76,6 +112,7 @@ class RoleService:
                 [Change("role.grant", Target("user", user_id, user_id), None, {"role": "admin"})],
                 at=now,
             )
+        self._stale()
 
     async def revoke_admin(self, actor: Actor, user_id: str) -> None:
         actor.require(Permission.MANAGE)
@@ -96,6 +133,7 @@ class RoleService:
                 [Change("role.revoke", Target("user", user_id, user_id), {"role": "admin"}, None)],
                 at=now,
             )
+        self._stale()
 
 
 def _check_user_id(user_id: str) -> None:

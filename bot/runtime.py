@@ -9,7 +9,9 @@ from __future__ import annotations
 import logging
 
 from bot.config import Settings
-from storage.db import Database
+from storage.db import Database, awaiting_ack
+
+__all__ = ["awaiting_ack", "keyring_from", "open_database"]
 from storage.keys import verify_secrets
 from storage.migrate import upgrade
 from storage.secrets import Keyring, load_or_create_key_file

@@ -10,12 +10,15 @@ import secrets
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
+import aiohttp
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient, WebhookResponse
 
 from bot.errors import DomainError, InvalidInput
 from bot.permissions import Permission, denial_text
+from bot.runtime import awaiting_ack
 from handlers.actors import request_user
 from handlers.ids import Modal
 from handlers.views.blocks import modal, section
@@ -138,6 +141,29 @@ async def on_error(
         log.warning("could not report an error to the user", exc_info=True)
 
 
+class _PooledRespond(AsyncRespond):
+    """Bolt's respond opens a new HTTP session, and a new connection, for every reply; this one
+    sends through the Slack clients' pooled session."""
+
+    def __init__(self, response_url: str, session: aiohttp.ClientSession) -> None:
+        super().__init__(response_url=response_url)
+        self._session = session
+
+    async def __call__(self, text: str | dict = "", **fields: Any) -> WebhookResponse:
+        webhook = AsyncWebhookClient(url=str(self.response_url), session=self._session)
+        if isinstance(text, dict):
+            return await webhook.send_dict(text)
+        return await webhook.send(text=text, **fields)
+
+
+def _respond_for(respond: AsyncRespond, client: AsyncWebClient) -> AsyncRespond:
+    if not respond.response_url:
+        return _NoResponseUrl()
+    if client.session is None or client.session.closed:
+        return respond
+    return _PooledRespond(respond.response_url, client.session)
+
+
 class _NoResponseUrl(AsyncRespond):
     """What a listener gets as `respond` when the request came without a response_url (a click
     in a modal, or a message Slack no longer lets us update): a reply the user can act on, which
@@ -154,19 +180,25 @@ def reported(listener: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable
     """Report a listener's failure ourselves instead of letting it reach Bolt.
 
     Bolt's runner, when a listener raises just after calling ack(), overwrites the recorded ack
-    with None and answers Slack 404; catching here keeps the ack and still tells the user.
+    with None and answers Slack 404; catching here keeps the ack and still tells the user. Once
+    acked, the listener's reads leave the ack-path pool for the main one (`storage.db`).
     """
     wanted = set(inspect.signature(listener).parameters)
 
     async def run(
         ack: Any, body: dict[str, Any], context: Any, client: AsyncWebClient, respond: AsyncRespond
     ) -> None:
+        async def ack_then_leave_the_ack_path(*args: Any, **kwargs: Any) -> Any:
+            answered = await ack(*args, **kwargs)
+            awaiting_ack(False)
+            return answered
+
         given = {
-            "ack": ack,
+            "ack": ack_then_leave_the_ack_path,
             "body": body,
             "context": context,
             "client": client,
-            "respond": respond if respond.response_url else _NoResponseUrl(),
+            "respond": _respond_for(respond, client),
         }
         try:
             await listener(**{k: v for k, v in given.items() if k in wanted})

@@ -4,6 +4,7 @@ error handler. Slack's HTTP requests reach it through `handlers.http_events`."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -12,6 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import InvalidInput
 from bot.permissions import denial_text
+from bot.runtime import awaiting_ack
 from handlers import accounts, profiles, trackers
 from handlers.actors import ActorResolver, actor_middleware
 from handlers.commands import Call
@@ -20,6 +22,12 @@ from handlers.ids import Action
 from handlers.registry import COMMAND
 from handlers.replies import UNVERIFIED, on_error, reported
 from handlers.views.help import help_message
+
+
+async def mark_awaiting_ack(next: Callable[[], Awaitable[Any]]) -> Any:
+    """Until its listener acks (see `reported`), a request's reads use the ack-path pool."""
+    awaiting_ack(True)
+    return await next()
 
 
 def build_bolt_app(
@@ -40,6 +48,7 @@ def build_bolt_app(
         raise_error_for_unhandled_request=False,
         logger=logging.getLogger("slack_bolt.App"),
     )
+    app.use(mark_awaiting_ack)
     app.use(actor_middleware(resolver))
     app.error(on_error)
 

@@ -3,12 +3,17 @@
 SQLite gets two engines on the same file: writes start with `BEGIN IMMEDIATE`, so two writers queue
 on the busy timeout instead of failing when one upgrades a read lock; reads use a plain `BEGIN` and
 never block each other (WAL). PostgreSQL needs no such split.
+
+Both backends also get a small pool of their own for reads made while Slack waits for an ack
+(option loads, form checks, the clicker's role): under a burst, the work done after other acks
+holds the main pool's connections, and a read queued behind it could miss Slack's 3 seconds.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +32,16 @@ from storage.secrets import Keyring
 from storage.types import bind_keyring
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+
+ACK_PATH_POOL = {"pool_size": 10, "max_overflow": 10, "pool_timeout": 2.5}
+
+_awaiting_ack: ContextVar[bool] = ContextVar("awaiting_ack", default=False)
+
+
+def awaiting_ack(waiting: bool) -> None:
+    """Mark the running task (and tasks it starts from now on) as one Slack is waiting on."""
+    _awaiting_ack.set(waiting)
+
 
 # Execution option that lets a query see archived accounts. Everything else never does.
 INCLUDE_ARCHIVED = "include_archived"
@@ -73,13 +88,17 @@ class Database:
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
             self.engine = self._sqlite_engine(url, "BEGIN IMMEDIATE", echo)
             self.read_engine = self._sqlite_engine(url, "BEGIN", echo)
+            self.ack_engine = self._sqlite_engine(url, "BEGIN", echo, **ACK_PATH_POOL)
         else:
             self.engine = create_async_engine(
                 url, echo=echo, hide_parameters=True, pool_pre_ping=True
             )
             self.read_engine = self.engine
+            self.ack_engine = create_async_engine(
+                url, echo=echo, hide_parameters=True, pool_pre_ping=True, **ACK_PATH_POOL
+            )
         self.keyring = keyring
-        for engine in {self.engine, self.read_engine}:
+        for engine in self._engines():
             bind_keyring(engine, keyring)
         self._writer = async_sessionmaker(
             self.engine, expire_on_commit=False, sync_session_class=AdopsSession
@@ -87,14 +106,21 @@ class Database:
         self._reader = async_sessionmaker(
             self.read_engine, expire_on_commit=False, sync_session_class=AdopsSession
         )
+        self._ack_reader = async_sessionmaker(
+            self.ack_engine, expire_on_commit=False, sync_session_class=AdopsSession
+        )
+
+    def _engines(self) -> list[AsyncEngine]:
+        return list(dict.fromkeys([self.engine, self.read_engine, self.ack_engine]))
 
     @staticmethod
-    def _sqlite_engine(url: str, begin: str, echo: bool) -> AsyncEngine:
+    def _sqlite_engine(url: str, begin: str, echo: bool, **pool: Any) -> AsyncEngine:
         engine = create_async_engine(
             url,
             echo=echo,
             hide_parameters=True,
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+            **pool,
         )
 
         @event.listens_for(engine.sync_engine, "connect")
@@ -122,10 +148,10 @@ class Database:
 
     @asynccontextmanager
     async def reader(self) -> AsyncIterator[AsyncSession]:
-        async with self._reader() as session, session.begin():
+        maker = self._ack_reader if _awaiting_ack.get() else self._reader
+        async with maker() as session, session.begin():
             yield session
 
     async def dispose(self) -> None:
-        await self.engine.dispose()
-        if self.read_engine is not self.engine:
-            await self.read_engine.dispose()
+        for engine in self._engines():
+            await engine.dispose()

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from bot.core import Core
 from bot.errors import Conflict, PermissionDenied
 from bot.permissions import Permission, Role, UserFacts, decide_role
+from bot.roles import RoleService
 from storage.models import AuditEvent
 from tests.support import ADMIN, MEMBER
 
@@ -52,6 +53,21 @@ async def test_granting_and_revoking_admins(core: Core):
     async with core.db.reader() as session:
         actions = (await session.scalars(select(AuditEvent.action))).all()
     assert actions == ["role.grant", "role.revoke"]
+
+
+async def test_a_grant_on_another_replica_applies_within_the_cache_lifetime(core: Core, clock):
+    now = [0.0]
+    here = RoleService(core.db, clock, frozenset(), grants_ttl=10, monotonic=lambda: now[0])
+    there = RoleService(core.db, clock, frozenset(), grants_ttl=10, monotonic=lambda: now[0])
+    assert await here.role_of(UserFacts("UNEW")) == Role.MEMBER
+    await there.grant_admin(ADMIN, "UNEW")
+    assert await there.role_of(UserFacts("UNEW")) == Role.ADMIN  # at once where it was made
+    now[0] = 9.9
+    assert await here.role_of(UserFacts("UNEW")) == Role.MEMBER
+    now[0] = 10.0
+    assert await here.role_of(UserFacts("UNEW")) == Role.ADMIN
+    await here.revoke_admin(ADMIN, "UNEW")
+    assert await here.role_of(UserFacts("UNEW")) == Role.MEMBER
 
 
 async def test_alert_channel_setting_overrides_the_configured_default(core: Core):
