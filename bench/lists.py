@@ -18,6 +18,7 @@ from pathlib import Path
 
 from sqlalchemy import insert
 
+from bench.table import print_table, verdict
 from bot.accounts import AccountFilter
 from bot.core import Core
 from bot.permissions import Actor, Role, Source
@@ -172,25 +173,21 @@ async def run(count: int) -> list[tuple[str, str, str, str]]:
             "option load (typeahead) p95",
             f"{p95(option_times) * 1000:.1f} ms",
             "≤ 50 ms",
-            _ok(p95(option_times), 0.05),
+            verdict(p95(option_times) <= 0.05),
         ),
         (
             "accounts list page p95",
             f"{p95(list_times) * 1000:.1f} ms",
             "≤ 100 ms",
-            _ok(p95(list_times), 0.1),
+            verdict(p95(list_times) <= 0.1),
         ),
         (
             "bulk archive 5 000 (with audit)",
             f"{bulk_time * 1000:.0f} ms",
             "< 2 000 ms",
-            _ok(bulk_time, 2.0),
+            verdict(bulk_time <= 2.0),
         ),
     ]
-
-
-def _ok(value: float, target: float) -> str:
-    return "met" if value <= target else "MISSED"
 
 
 def main() -> int:
@@ -199,9 +196,7 @@ def main() -> int:
     args = parser.parse_args()
     rows = asyncio.run(run(args.accounts))
     print(f"{args.accounts} accounts, SQLite")
-    print(f"{'measure':<34} {'result':>10}  {'target':>10}  status")
-    for name, value, target, status in rows:
-        print(f"{name:<34} {value:>10}  {target:>10}  {status}")
+    print_table(rows)
     return 0
 
 

@@ -58,7 +58,7 @@ class Scheduler:
         self._alerts = alerts
         self._notifier = notifier
         self.interval = interval
-        self._concurrency = max(1, concurrency)
+        self.concurrency = max(1, concurrency)
         self._lease = lease
         self._jitter = jitter
         self.owner = owner or f"replica-{uuid.uuid4().hex[:12]}"
@@ -80,7 +80,7 @@ class Scheduler:
                     .order_by(Profile.next_sync_at.is_not(None), Profile.next_sync_at, Profile.id)
                 )
             ).all()
-        gate = asyncio.Semaphore(self._concurrency)
+        gate = asyncio.Semaphore(self.concurrency)
 
         async def one(profile_id: int) -> None:
             async with gate:
