@@ -160,10 +160,11 @@ async def stop(child: Child) -> dict[str, Any]:
     summary = json.loads(out.decode().strip().splitlines()[-1])
     log = child.log.read_text()
     summary["errors"] = len(re.findall(r"^(ERROR|CRITICAL) ", log, re.M))
-    first = re.search(
-        r"^(ERROR|CRITICAL) .*(\n(?!(ERROR|WARNING|INFO|CRITICAL) ).*){0,12}", log, re.M
-    )
-    summary["first_error"] = first.group(0) if first else ""
+    first = re.search(r"^(ERROR|CRITICAL) .*(\n(?!(ERROR|WARNING|INFO|CRITICAL) ).*)*", log, re.M)
+    lines = first.group(0).splitlines() if first else []
+    if len(lines) > 5:  # the log line, then where it failed and the exception
+        lines = [lines[0], "  …", *lines[-3:]]
+    summary["first_error"] = "\n".join(lines)
     summary["leaks"] = log.count("Unclosed") + log.count("destroyed but it is pending")
     summary["exit"] = child.proc.returncode
     return summary

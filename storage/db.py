@@ -1,8 +1,11 @@
 """Engine and session setup for SQLite and PostgreSQL, and the shared archived-account filter.
 
-SQLite gets two engines on the same file: writes start with `BEGIN IMMEDIATE`, so two writers queue
-on the busy timeout instead of failing when one upgrades a read lock; reads use a plain `BEGIN` and
-never block each other (WAL). PostgreSQL needs no such split.
+SQLite gets two engines on the same file: reads use a plain `BEGIN` and never block each other
+(WAL); writes go through a single connection that starts with `BEGIN IMMEDIATE`. SQLite allows one
+writer at a time anyway, and its busy handler is no queue: under a burst, a writer sleeping in it
+could lose the lock to newer ones until its timeout ran out ("database is locked"). Waiting for the
+one connection instead puts this process's writers in a first-come, first-served line; the busy
+timeout is left for another process on the same file. PostgreSQL needs no such split.
 
 Both backends also get a small pool of their own for reads made while Slack waits for an ack
 (option loads, form checks, the clicker's role): under a burst, the work done after other acks
@@ -32,6 +35,9 @@ from storage.secrets import Keyring
 from storage.types import bind_keyring
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+# How long a write may wait for its turn before it fails: long, because a burst of writes is
+# worked through in order, and failing one loses a change the user was told would be made.
+SQLITE_WRITER_QUEUE_TIMEOUT_S = 120.0
 
 ACK_PATH_POOL = {"pool_size": 10, "max_overflow": 10, "pool_timeout": 2.5}
 
@@ -78,7 +84,14 @@ def default_sqlite_url(data_dir: Path) -> str:
 class Database:
     """Owns the engines and hands out sessions: `transaction()` to write, `reader()` to read."""
 
-    def __init__(self, url: str, keyring: Keyring, *, echo: bool = False) -> None:
+    def __init__(
+        self,
+        url: str,
+        keyring: Keyring,
+        *,
+        echo: bool = False,
+        busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS,
+    ) -> None:
         parsed = make_url(url)
         self.url = parsed
         self.backend = parsed.get_backend_name()
@@ -86,9 +99,18 @@ class Database:
         if self.is_sqlite:
             if parsed.database and parsed.database != ":memory:":
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-            self.engine = self._sqlite_engine(url, "BEGIN IMMEDIATE", echo)
-            self.read_engine = self._sqlite_engine(url, "BEGIN", echo)
-            self.ack_engine = self._sqlite_engine(url, "BEGIN", echo, **ACK_PATH_POOL)
+            busy = busy_timeout_ms
+            self.engine = self._sqlite_engine(
+                url,
+                "BEGIN IMMEDIATE",
+                echo,
+                busy,
+                pool_size=1,
+                max_overflow=0,
+                pool_timeout=SQLITE_WRITER_QUEUE_TIMEOUT_S,
+            )
+            self.read_engine = self._sqlite_engine(url, "BEGIN", echo, busy)
+            self.ack_engine = self._sqlite_engine(url, "BEGIN", echo, busy, **ACK_PATH_POOL)
         else:
             self.engine = create_async_engine(
                 url, echo=echo, hide_parameters=True, pool_pre_ping=True
@@ -114,12 +136,14 @@ class Database:
         return list(dict.fromkeys([self.engine, self.read_engine, self.ack_engine]))
 
     @staticmethod
-    def _sqlite_engine(url: str, begin: str, echo: bool, **pool: Any) -> AsyncEngine:
+    def _sqlite_engine(
+        url: str, begin: str, echo: bool, busy_timeout_ms: int, **pool: Any
+    ) -> AsyncEngine:
         engine = create_async_engine(
             url,
             echo=echo,
             hide_parameters=True,
-            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+            connect_args={"timeout": busy_timeout_ms / 1000},
             **pool,
         )
 
@@ -130,7 +154,7 @@ class Database:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
 
