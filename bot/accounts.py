@@ -177,7 +177,10 @@ class AccountService:
         include_archived: bool = False,
         limit: int = MAX_OPTIONS,
     ) -> list[AccountOption]:
-        """Typeahead: at most 100 matches on name or id, archived only when asked for."""
+        """Typeahead: at most 100 matches on name or id, archived only when asked for.
+
+        Slack waits for these before the user sees a menu, so they skip the ORM session (see
+        `Database.rows`) and therefore filter archived accounts here."""
         actor.require(Permission.VIEW)
         stmt = (
             select(
@@ -189,14 +192,14 @@ class AccountService:
             )
             .order_by(AdAccount.search_text, AdAccount.id)
             .limit(max(1, min(limit, MAX_OPTIONS)))
-            .execution_options(**{INCLUDE_ARCHIVED: include_archived})
         )
+        if not include_archived:
+            stmt = stmt.where(AdAccount.archived.is_(False))
         if query.strip():
             stmt = stmt.where(AdAccount.search_text.contains(fold(query.strip()), autoescape=True))
         if provider is not None:
             stmt = stmt.where(AdAccount.provider == provider)
-        async with self._db.reader() as session:
-            rows = (await session.execute(stmt)).all()
+        rows = await self._db.rows(stmt)
         return [
             AccountOption(id=i, label=f"{name} ({ext})", provider=prov, archived=arch)
             for i, name, ext, prov, arch in rows
