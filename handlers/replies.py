@@ -151,9 +151,18 @@ class _PooledRespond(AsyncRespond):
 
     async def __call__(self, text: str | dict = "", **fields: Any) -> WebhookResponse:
         webhook = AsyncWebhookClient(url=str(self.response_url), session=self._session)
-        if isinstance(text, dict):
-            return await webhook.send_dict(text)
-        return await webhook.send(text=text, **fields)
+        message = dict(text) if isinstance(text, dict) else {"text": text, **fields}
+        return await webhook.send_dict(_as_bolt_sends(message))
+
+
+def _as_bolt_sends(message: dict[str, Any]) -> dict[str, Any]:
+    """The body Bolt's own respond would post: unset fields and empty block or attachment
+    lists left out (an empty list is not the same message to Slack as none)."""
+    return {
+        key: value
+        for key, value in message.items()
+        if value is not None and not (key in ("blocks", "attachments") and len(value) == 0)
+    }
 
 
 def _respond_for(respond: AsyncRespond, client: AsyncWebClient) -> AsyncRespond:

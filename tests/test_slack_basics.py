@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import time
 
+import aiohttp
 import pytest
 
 from fakes import slack_payloads as payloads
+from fakes.slack import FakeSlack
+from handlers.replies import _PooledRespond
 from tests.harness import ADMIN_ID, GUEST_ID, MEMBER_ID, SIGNING_SECRET, BotUnderTest
 from tests.support import ADMIN
 
@@ -88,3 +91,17 @@ async def test_command_text_containing_the_word_payload_is_still_a_command(bot: 
     reply, _ = await bot.command("launch payload")
     assert reply.status == 200
     assert "I don't know `launch`" in help_text(reply.json)
+
+
+async def test_replies_through_the_pooled_session_post_what_bolts_respond_would(
+    fake_slack: FakeSlack,
+):
+    url = fake_slack.response_url()
+    async with aiohttp.ClientSession() as session:
+        respond = _PooledRespond(url, session)
+        await respond(text="hi", blocks=[], response_type="ephemeral", replace_original=None)
+        await respond({"text": "whole", "blocks": [{"type": "divider"}], "attachments": []})
+    assert [c.args for c in fake_slack.calls_to("response_url")] == [
+        {"text": "hi", "response_type": "ephemeral", "url": url},
+        {"text": "whole", "blocks": [{"type": "divider"}], "url": url},
+    ]
