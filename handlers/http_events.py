@@ -9,10 +9,8 @@ the shape Slack documents gets a plain 400.
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
-from urllib.parse import parse_qsl
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
@@ -23,22 +21,11 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.signature import SignatureVerifier
 
 from handlers import payload_shape
+from handlers.http_parse import parse
 
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
-
-
-def parse(raw: str, content_type: str | None) -> dict[str, Any]:
-    """The body as Bolt's listeners expect it; ValueError when it cannot be one."""
-    if content_type == "application/json" or raw.startswith("{"):
-        body = json.loads(raw)
-    else:
-        form = dict(parse_qsl(raw, keep_blank_values=True))
-        body = json.loads(form["payload"]) if "payload" in form else form
-    if not isinstance(body, dict):
-        raise ValueError("the body is not an object")
-    return body
 
 
 def bolt_request(raw: str, request: web.Request, body: dict[str, Any]) -> AsyncBoltRequest:
