@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 import signal
+import socket as pysocket
 import sys
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import aiohttp
@@ -34,16 +35,19 @@ from bot.runtime import open_database
 from bot.scheduler import Scheduler
 from bot.sync import SyncEngine
 from bot.token_cache import DatabaseTokenCache
-from handlers import alerts as alert_handlers
 from handlers.access_log import web_runner
 from handlers.actors import ActorResolver
 from handlers.alerts import SlackNotifier
 from handlers.commands import registry
 from handlers.deps import Deps
+from handlers.handoff import Job
 from handlers.health import health_routes
 from handlers.http_events import events_route
-from handlers.oauth import CALLBACK_PATH, oauth_routes
-from handlers.slack_app import build_bolt_app
+from handlers.link import MAX_FRAME, Frames, InProcessLink, Link, WorkerProcess
+from handlers.oauth import CALLBACK_PATH, OAuthPages, oauth_routes
+from handlers.replies import report_lost
+from handlers.slack_app import build_front_app, build_worker_app
+from handlers.worker import Worker, serve_front
 from providers.base import Provider, TokenCache
 from providers.registry import PROVIDERS
 from storage.db import Database
@@ -77,6 +81,17 @@ class Runtime:
     alerts: Alerts
     scheduler: Scheduler
     background: Background
+    worker: Worker
+    quick: AsyncWebClient
+
+    async def open_sessions(self) -> None:
+        """Without a session of its own, slack_sdk opens a new connection (a TLS handshake, in
+        production) for every Web API call. One pooled session, opened once the event loop runs,
+        is shared by both clients, by the per-request clients Bolt derives from them, and by
+        replies through response_urls (handlers.replies); `close` closes it."""
+        if self.client.session is None:
+            session = aiohttp.ClientSession()
+            self.client.session = self.quick.session = session
 
     async def close(self) -> None:
         await self.background.drain()
@@ -87,6 +102,9 @@ class Runtime:
 
 
 SHUTDOWN_GRACE = 30.0
+# When both processes want the CPU, the front's acks go first: Slack gives up after 3 s, while
+# work after an ack can wait a few milliseconds. When only the worker does, it runs at full speed.
+WORKER_NICENESS = 10
 
 
 def slack_clients(settings: Settings) -> tuple[AsyncWebClient, AsyncWebClient]:
@@ -122,30 +140,16 @@ def build_providers(settings: Settings, token_cache: TokenCache) -> dict[str, Pr
     return providers
 
 
-def pooled_slack_session(
-    *clients: AsyncWebClient,
-) -> Callable[[web.Application], Awaitable[None]]:
-    """Without a session of its own, slack_sdk opens a new connection (a TLS handshake, in
-    production) for every Web API call. One pooled session, opened once the event loop runs, is
-    shared by both clients, by the per-request clients Bolt derives from them, and by replies
-    through response_urls (handlers.replies); Runtime.close closes it."""
-
-    async def open_session(_: web.Application) -> None:
-        session = aiohttp.ClientSession()
-        for client in clients:
-            client.session = session
-
-    return open_session
-
-
 def build_runtime(
     settings: Settings,
     db: Database,
     *,
     clock: Clock = utcnow,
     providers: dict[str, Provider] | None = None,
-    process_before_response: bool = False,
+    link: Link | None = None,
 ) -> Runtime:
+    """The whole bot. `link` is how the front reaches the worker (`handlers.handoff`); without
+    one, both run here, in this process, as in tests and the offline shell."""
     core = Core(db, admins=settings.admins, alert_channel=settings.alert_channel, clock=clock)
     if providers is None:
         providers = build_providers(settings, DatabaseTokenCache(db))
@@ -178,70 +182,127 @@ def build_runtime(
         public_url=settings.public_url,
         registry=registry,
     )
-    resolver = ActorResolver(core.roles, quick)
-    signing_secret = None if settings.socket_mode else settings.slack_signing_secret
-    bolt = build_bolt_app(
+    worker = Worker(build_worker_app(deps, client, alerts), OAuthPages(deps, client))
+    if link is None:
+        link = InProcessLink(worker, background.spawn)
+    front = build_front_app(
         deps,
-        client,
-        resolver,
-        signing_secret=signing_secret,
-        process_before_response=process_before_response,
+        quick,
+        ActorResolver(core.roles, quick),
+        alerts,
+        signing_secret=None if settings.socket_mode else settings.slack_signing_secret,
+        handoff=link.submit,
     )
-    alert_handlers.register(bolt, alerts)
     app = web.Application()
-    app.on_startup.append(pooled_slack_session(client, quick))
-    app.add_routes(health_routes(db))
-    app.add_routes(oauth_routes(deps, client))
+    app.add_routes(health_routes(db, link.alive))
+    app.add_routes(oauth_routes(link.page))
     if not settings.socket_mode:
-        app.add_routes([events_route(bolt, settings.slack_signing_secret or "")])
-    return Runtime(
-        settings, core, deps, bolt, client, providers, app, alerts, scheduler, background
+        app.add_routes([events_route(front, settings.slack_signing_secret or "")])
+    runtime = Runtime(
+        settings,
+        core,
+        deps,
+        front,
+        client,
+        providers,
+        app,
+        alerts,
+        scheduler,
+        background,
+        worker,
+        quick,
     )
+    app.on_startup.append(lambda _: runtime.open_sessions())
+    return runtime
 
 
 async def serve(settings: Settings) -> None:
+    """The front process: it answers Slack and hands everything else to a worker process that
+    it starts, watches and restarts (`handlers.link`). Acks never wait behind other work for
+    the event loop, and a worker that crashes takes no ack down with it."""
     settings.check_serving()
     db = await open_database(settings)
-    runtime = build_runtime(settings, db)
-    socket: AsyncSocketModeHandler | None = None
-    if settings.socket_mode:
-        socket = AsyncSocketModeHandler(runtime.bolt, settings.slack_app_token)
-        await socket.connect_async()
-        log.info("connected to Slack over Socket Mode")
-    stop = asyncio.Event()
-    loop_task = asyncio.create_task(runtime.scheduler.run_forever(stop))
-    runner = web_runner(runtime.web)
-    await runner.setup()
-    site = web.TCPSite(runner, port=settings.port)
-    await site.start()
-    log.info("listening on port %d", settings.port)
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, stop.set)
+    runtime: Runtime | None = None
+
+    async def lost(job: Job) -> None:
+        if runtime is not None:
+            await report_lost(job, runtime.client)
+
+    def roles_changed() -> None:
+        if runtime is not None:
+            runtime.core.roles.forget_grants()
+
+    process = WorkerProcess(
+        [sys.executable, "-m", "app", "worker"], on_lost=lost, on_roles_changed=roles_changed
+    )
+    runtime = build_runtime(settings, db, link=process)
+    await runtime.open_sessions()
     try:
-        await stop.wait()
+        await process.start()
+        # Everything built so far lives as long as the process; out of the collector's sight,
+        # it no longer makes each full collection, a pause every ack in flight waits out, longer.
+        gc.freeze()
+        await _serve_front(settings, runtime, process)
     finally:
-        log.info("shutting down")
-        await loop_task
-        if socket is not None:
-            await socket.close_async()
-        await runner.cleanup()
-        await finish_listeners(SHUTDOWN_GRACE)
         await runtime.close()
         await db.dispose()
 
 
-async def finish_listeners(limit: float) -> None:
-    """Bolt runs each listener's after-ack work as a task of its own, which nothing else awaits:
-    a shutdown lets those finish (for at most `limit` seconds), so a change someone just made is
-    reported to them rather than cut off."""
-    current = asyncio.current_task()
-    running = [task for task in asyncio.all_tasks() if task is not current]
-    if running:
-        _, late = await asyncio.wait(running, timeout=limit)
-        if late:
-            log.warning("shutting down with %d request(s) still being handled", len(late))
+async def _serve_front(settings: Settings, runtime: Runtime, process: WorkerProcess) -> None:
+    socket: AsyncSocketModeHandler | None = None
+    runner = web_runner(runtime.web)
+    try:
+        if settings.socket_mode:
+            socket = AsyncSocketModeHandler(runtime.bolt, settings.slack_app_token)
+            await socket.connect_async()
+            log.info("connected to Slack over Socket Mode")
+        await runner.setup()
+        await web.TCPSite(runner, port=settings.port).start()
+        log.info("listening on port %d", settings.port)
+        await _until_stopped()
+    finally:
+        log.info("shutting down")
+        if socket is not None:
+            await socket.close_async()
+        await runner.cleanup()
+        await process.close(SHUTDOWN_GRACE)
+
+
+async def _until_stopped() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+
+async def work(settings: Settings, fd: int) -> None:
+    """The worker process. Signals are the front's to act on: it closes the link when it stops,
+    and the worker then finishes what it was given and exits (so Ctrl-C in a terminal, which
+    reaches both processes, cannot cut a change off halfway)."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_IGN)
+    os.nice(WORKER_NICENESS)
+    db = await open_database(settings, migrate=False)
+    runtime = build_runtime(settings, db)
+    await runtime.open_sessions()
+    reader, writer = await asyncio.open_connection(sock=pysocket.socket(fileno=fd), limit=MAX_FRAME)
+    frames = Frames(reader, writer)
+    # An admin granted or revoked here counts at once for the front's permission checks too.
+    runtime.core.roles.on_change = lambda: frames.put({"t": "roles"})
+    stop = asyncio.Event()
+    loop_task = asyncio.create_task(runtime.scheduler.run_forever(stop))
+    try:
+        await frames.send({"t": "ready"})
+        await serve_front(runtime.worker, frames, runtime.background.spawn)
+    finally:
+        stop.set()
+        await loop_task
+        await runtime.background.drain()
+        await frames.close()
+        await runtime.close()
+        await db.dispose()
 
 
 async def migrate(settings: Settings) -> None:
@@ -274,6 +335,8 @@ def parser() -> argparse.ArgumentParser:
     )
     rotate_cmd.add_argument("--batch-size", type=int, default=200)
     commands.add_parser("generate-key", help="print a new key for ADOPS_ENCRYPTION_KEYS")
+    worker_cmd = commands.add_parser("worker")  # started by `run`, never by hand
+    worker_cmd.add_argument("--fd", type=int, required=True)
     commands.add_parser(
         "shell",
         help="talk to the bot in the terminal, without Slack (--demo: with fake ad networks)",
@@ -305,6 +368,8 @@ def main(argv: list[str] | None = None) -> int:
                 asyncio.run(migrate(settings))
             case "rotate-keys":
                 asyncio.run(rotate(settings, args.batch_size))
+            case "worker":
+                asyncio.run(work(settings, args.fd))
             case _:
                 asyncio.run(serve(settings))
     except (ConfigError, SecretsError) as exc:

@@ -54,6 +54,7 @@ class RoleService:
         self._fresh_until = float("-inf")
         self._generation = 0  # bumped by local grants and revokes, so a read begun before one
         self._refreshing = asyncio.Lock()  # cannot store what that change made stale
+        self.on_change: Callable[[], None] | None = None  # told of each grant and revoke
 
     async def _granted_admins(self) -> frozenset[str]:
         if self._monotonic() < self._fresh_until:
@@ -73,6 +74,12 @@ class RoleService:
         return self._granted
 
     def _stale(self) -> None:
+        self.forget_grants()
+        if self.on_change is not None:
+            self.on_change()
+
+    def forget_grants(self) -> None:
+        """Read the admin list again on the next check: it changed, here or in the worker."""
         self._generation += 1
         self._fresh_until = float("-inf")
 

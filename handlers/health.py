@@ -1,9 +1,11 @@
-"""`GET /health`: whether this replica can serve, for load balancers and orchestrators."""
+"""`GET /health`: whether this replica can serve, for load balancers and orchestrators: its
+database answers and its worker process is up (`handlers.link`)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 
 from aiohttp import web
 from sqlalchemy import text
@@ -14,8 +16,10 @@ log = logging.getLogger(__name__)
 DB_CHECK_TIMEOUT = 2.0
 
 
-def health_routes(db: Database) -> list[web.RouteDef]:
+def health_routes(db: Database, worker_up: Callable[[], bool]) -> list[web.RouteDef]:
     async def health(_request: web.Request) -> web.Response:
+        if not worker_up():
+            return web.json_response({"status": "unavailable", "worker": "down"}, status=503)
         try:
             async with asyncio.timeout(DB_CHECK_TIMEOUT), db.reader() as session:
                 await session.execute(text("SELECT 1"))

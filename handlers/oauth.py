@@ -2,7 +2,10 @@
 cookie, sends the browser to the provider) and `/oauth/callback` (checks state and cookie, saves
 the credentials, tells the user in Slack).
 
-Pages are plain, never cached, and never echo a code, token or state.
+The front process serves the routes; the worker makes the pages (`OAuthPages`), since spending a
+ticket, exchanging a code and syncing the new profile are database and provider work. A page is
+therefore plain data that can cross to the front. Pages are plain, never cached, and never echo a
+code, token or state.
 """
 
 from __future__ import annotations
@@ -10,6 +13,9 @@ from __future__ import annotations
 import html
 import logging
 import secrets
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
 
 from aiohttp import web
 from slack_sdk.errors import SlackApiError
@@ -27,6 +33,7 @@ COOKIE_PATH = "/oauth"
 COOKIE_MAX_AGE = 600
 START_PATH = "/oauth/start"
 CALLBACK_PATH = "/oauth/callback"
+PAGES = {START_PATH: "start", CALLBACK_PATH: "callback"}
 _HEADERS = {
     "Cache-Control": "no-store",
     "Referrer-Policy": "no-referrer",
@@ -35,67 +42,121 @@ _HEADERS = {
 }
 
 
-def page(title: str, text: str, *, status: int = 200) -> web.Response:
-    body = (
+@dataclass(frozen=True)
+class Page:
+    status: int
+    title: str = ""
+    text: str = ""
+    location: str | None = None
+    set_cookie: str | None = None
+    clear_cookie: bool = False
+
+    def encode(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def decode(cls, data: Mapping[str, Any]) -> Page:
+        return cls(**data)
+
+    def response(self) -> web.Response:
+        if self.location is not None:
+            response = web.Response(
+                status=self.status, headers={**_HEADERS, "Location": self.location}
+            )
+        else:
+            response = web.Response(
+                text=_html(self.title, self.text),
+                status=self.status,
+                content_type="text/html",
+                headers=_HEADERS,
+            )
+        if self.set_cookie is not None:
+            response.set_cookie(
+                COOKIE,
+                self.set_cookie,
+                max_age=COOKIE_MAX_AGE,
+                path=COOKIE_PATH,
+                secure=True,
+                httponly=True,
+                samesite="Lax",
+            )
+        if self.clear_cookie:
+            response.del_cookie(COOKIE, path=COOKIE_PATH)
+        return response
+
+
+def _html(title: str, text: str) -> str:
+    return (
         "<!doctype html><html><head><meta charset='utf-8'>"
         f"<title>{html.escape(title)}</title>"
         "<style>body{font:16px system-ui,sans-serif;max-width:36em;margin:4em auto}</style>"
         f"</head><body><h1>{html.escape(title)}</h1><p>{html.escape(text)}</p>"
         "<p>You can close this tab and return to Slack.</p></body></html>"
     )
-    return web.Response(text=body, status=status, content_type="text/html", headers=_HEADERS)
 
 
-def oauth_routes(deps: Deps, client: AsyncWebClient) -> list[web.RouteDef]:
-    async def start(request: web.Request) -> web.StreamResponse:
+UNAVAILABLE = Page(503, "Please try again", "The bot is restarting. Reload this page in a minute.")
+
+
+class OAuthPages:
+    def __init__(self, deps: Deps, client: AsyncWebClient) -> None:
+        self._deps = deps
+        self._client = client
+
+    async def render(self, name: str, query: Mapping[str, str], cookies: Mapping[str, str]) -> Page:
+        if name == "start":
+            return await self.start(query)
+        return await self.callback(query, cookies)
+
+    async def start(self, query: Mapping[str, str]) -> Page:
         try:
-            started = await deps.tickets.start(request.query.get("ticket", ""))
-            target = deps.connector.authorization_url(started.grant.provider, started.state)
+            started = await self._deps.tickets.start(query.get("ticket", ""))
+            target = self._deps.connector.authorization_url(started.grant.provider, started.state)
         except DomainError as exc:
-            return page("This link cannot be used", exc.message, status=400)
-        response = web.Response(status=302, headers={**_HEADERS, "Location": target})
-        response.set_cookie(
-            COOKIE,
-            started.binding,
-            max_age=COOKIE_MAX_AGE,
-            path=COOKIE_PATH,
-            secure=True,
-            httponly=True,
-            samesite="Lax",
-        )
-        return response
+            return Page(400, "This link cannot be used", exc.message)
+        return Page(302, location=target, set_cookie=started.binding)
 
-    async def callback(request: web.Request) -> web.StreamResponse:
-        query = request.query
+    async def callback(self, query: Mapping[str, str], cookies: Mapping[str, str]) -> Page:
         if "error" in query and "state" not in query:
-            return page("Sign-in cancelled", "The provider did not authorise the app.", status=400)
+            return Page(400, "Sign-in cancelled", "The provider did not authorise the app.")
         try:
-            grant = await deps.tickets.finish(query.get("state", ""), request.cookies.get(COOKIE))
+            grant = await self._deps.tickets.finish(query.get("state", ""), cookies.get(COOKIE))
         except DomainError as exc:
-            return page("This sign-in cannot be completed", exc.message, status=400)
+            return Page(400, "This sign-in cannot be completed", exc.message)
         code = query.get("auth_code") or query.get("code") or ""
         try:
-            connected = await deps.connector.complete_oauth(grant, code, user_label=grant.user_id)
+            connected = await self._deps.connector.complete_oauth(
+                grant, code, user_label=grant.user_id
+            )
         except DomainError as exc:
-            await _tell(client, grant.user_id, f":warning: The sign-in did not work: {exc.message}")
-            response = page("Not connected", exc.message, status=400)
+            await self._tell(grant.user_id, f":warning: The sign-in did not work: {exc.message}")
+            return Page(400, "Not connected", exc.message, clear_cookie=True)
         except Exception:
             ref = secrets.token_hex(4)
             log.exception("OAuth callback failed (ref %s)", ref)
-            response = page(
-                "Something went wrong", f"Reference {ref}. It has been logged.", status=500
+            return Page(
+                500,
+                "Something went wrong",
+                f"Reference {ref}. It has been logged.",
+                clear_cookie=True,
             )
-        else:
-            await _tell(client, grant.user_id, connected_text(connected))
-            response = page("Connected", f"{connected.profile.name} is connected.")
-        response.del_cookie(COOKIE, path=COOKIE_PATH)
-        return response
+        await self._tell(grant.user_id, connected_text(connected))
+        return Page(200, "Connected", f"{connected.profile.name} is connected.", clear_cookie=True)
 
-    return [web.get(START_PATH, start), web.get(CALLBACK_PATH, callback)]
+    async def _tell(self, user_id: str, text: str) -> None:
+        try:
+            await dm(self._client, user_id, text)
+        except (SlackApiError, OSError):
+            log.warning("could not tell %s about an OAuth result", user_id, exc_info=True)
 
 
-async def _tell(client: AsyncWebClient, user_id: str, text: str) -> None:
-    try:
-        await dm(client, user_id, text)
-    except (SlackApiError, OSError):
-        log.warning("could not tell %s about an OAuth result", user_id, exc_info=True)
+PageMaker = Callable[[str, dict[str, str], dict[str, str]], Awaitable[Page]]
+
+
+def oauth_routes(render: PageMaker) -> list[web.RouteDef]:
+    async def route(request: web.Request) -> web.StreamResponse:
+        query = {key: request.query.getone(key) for key in request.query}
+        page = await render(PAGES[request.path], query, dict(request.cookies))
+        return page.response()
+
+    return [web.get(path, route) for path in PAGES]

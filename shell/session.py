@@ -403,7 +403,7 @@ async def start(argv: list[str], env: dict[str, str], console: Console) -> tuple
     db = await open_database(settings)
     closers.append(db.dispose)
     clock = ShellClock()
-    runtime = build_runtime(settings, db, clock=clock, process_before_response=True)
+    runtime = build_runtime(settings, db, clock=clock)
     closers.append(runtime.close)
     runner = web_runner(runtime.web)
     await runner.setup()
