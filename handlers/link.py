@@ -208,12 +208,14 @@ class WorkerProcess:
     async def close(self, grace: float) -> None:
         """Let the worker finish what it was given (for at most `grace` seconds), then stop it."""
         self._stopping = True
-        if self._frames is not None:
-            await self._frames.finish()
-        if self._process is not None:
-            try:
-                await asyncio.wait_for(self._process.wait(), grace)
-            except TimeoutError:
+        try:
+            async with asyncio.timeout(grace):
+                if self._frames is not None:
+                    await self._frames.finish()  # a hung worker reads nothing: bounded too
+                if self._process is not None:
+                    await self._process.wait()
+        except TimeoutError:
+            if self._process is not None:
                 log.warning("the worker did not finish within %.0f s; stopping it", grace)
                 await self._kill()
         if self._watch is not None:
