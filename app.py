@@ -294,7 +294,7 @@ async def work(settings: Settings, fd: int) -> None:
     stop = asyncio.Event()
     loop_task = asyncio.create_task(runtime.scheduler.run_forever(stop))
     try:
-        await frames.send({"t": "ready"})
+        frames.put({"t": "ready"})
         await serve_front(runtime.worker, frames, runtime.background.spawn)
     finally:
         stop.set()

@@ -8,9 +8,11 @@ both at 50 concurrent and compares the time to the HTTP answer. A second scenari
 TikTok and MediaGo answer after 10 s and sends requests whose work calls them, to show that no
 provider call happens before an ack.
 
-Each app runs in a process of its own, as in production (its own event loop); this process runs
-the load generator and the fake Slack, TikTok and MediaGo. The bare app is Bolt's own aiohttp
-server (`AsyncApp.web_app`, built on `slack_bolt.adapter.aiohttp`) with the same signing secret.
+The bot runs as `adops-bot run` starts it in production (a front process that acks and its
+worker process); the bare app is Bolt's own aiohttp server (`AsyncApp.web_app`, built on
+`slack_bolt.adapter.aiohttp`) in a process of its own, with the same signing secret. A load
+generator in a third process sends and times the requests; this one hosts the fake Slack, TikTok
+and MediaGo, so answering the bot's calls after its acks does not slow the timing.
 
 Run: `.venv/bin/python -m bench.ack` (`--requests N`, `--concurrency C`). Prints a table; exits
 non-zero only if the benchmark itself failed, never because the machine is slow.

@@ -20,6 +20,9 @@ from bot.roles import RoleService
 
 log = logging.getLogger(__name__)
 USERS_INFO_TIMEOUT = 1.5
+# Where a request's context holds its actor, and whether Slack confirmed who they are.
+ACTOR = "actor"
+VERIFIED = "actor_verified"
 CACHE_SECONDS = 300.0
 
 
@@ -94,8 +97,8 @@ def actor_middleware(resolver: ActorResolver) -> Callable[..., Awaitable[Any]]:
         user_id = request_user(body)
         if user_id:
             actor, verified = await resolver.resolve(user_id, request_source(body))
-            context["actor"] = actor
-            context["actor_verified"] = verified
+            context[ACTOR] = actor
+            context[VERIFIED] = verified
         return await next()
 
     return attach_actor

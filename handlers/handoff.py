@@ -18,6 +18,7 @@ from typing import Any
 from slack_bolt.response import BoltResponse
 
 from bot.permissions import Actor, Role, Source
+from handlers.actors import ACTOR, VERIFIED
 from handlers.http_parse import parse
 
 PHASE = "adops_phase"
@@ -27,8 +28,6 @@ WORK_PHASE = "work"
 HANDOFF = "adops_handoff"
 # The front's ack, as the worker sees it: the worker's listener must reach the same answer.
 FRONT_ACK = "adops_front_ack"
-ACTOR = "actor"
-VERIFIED = "actor_verified"
 
 
 def ack_of(response: BoltResponse) -> list[Any]:

@@ -43,15 +43,12 @@ class Frames:
         self._pump = asyncio.ensure_future(self._write())
 
     def put(self, message: Mapping[str, Any]) -> None:
-        """Queue a message without waiting: the front hands jobs over on the ack path."""
+        """Queue a message; it is written as the socket drains. Never waits, so the front can
+        hand a job over on the ack path."""
         data = json.dumps(message, separators=(",", ":")).encode()
         self._queue.append(len(data).to_bytes(4, "big"))
         self._queue.append(data)
         self._queued.set()
-
-    async def send(self, message: Mapping[str, Any]) -> None:
-        self.put(message)
-        await asyncio.sleep(0)
 
     async def _write(self) -> None:
         with contextlib.suppress(ConnectionError, RuntimeError):
@@ -155,10 +152,6 @@ class WorkerProcess:
         self._watch: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._up = asyncio.Event()
-
-    @property
-    def pid(self) -> int | None:
-        return self._process.pid if self._process is not None else None
 
     def alive(self) -> bool:
         return self._ready
@@ -273,19 +266,24 @@ class WorkerProcess:
                 if code:
                     log.warning("the worker exited with code %s", code)
                 return
+            log.error("the worker exited with code %s; starting another", code)
             attempt = 0 if loop.time() - started > STEADY else attempt + 1
-            delay = RESTART_DELAYS[min(attempt, len(RESTART_DELAYS) - 1)]
-            log.error("the worker exited with code %s; starting another in %.1f s", code, delay)
-            await asyncio.sleep(delay)
-            if self._stopping:
+            if not await self._respawn(attempt):
                 return
+            reading = asyncio.ensure_future(self._read())
+
+    async def _respawn(self, attempt: int) -> bool:
+        """Start a new worker after the backoff for `attempt`; False if the front stops first."""
+        while True:
+            await asyncio.sleep(RESTART_DELAYS[min(attempt, len(RESTART_DELAYS) - 1)])
+            if self._stopping:
+                return False
             try:
                 await self._spawn()
+                return True
             except OSError:
                 log.exception("could not start a worker")
-                reading = asyncio.ensure_future(asyncio.sleep(0))
-                continue
-            reading = asyncio.ensure_future(self._read())
+                attempt += 1
 
     def _lost(self) -> None:
         lost, self._running = list(self._running.values()), {}

@@ -20,10 +20,10 @@ from bot.permissions import denial_text
 from bot.runtime import awaiting_ack
 from handlers import accounts, profiles, trackers
 from handlers import alerts as alert_handlers
-from handlers.actors import ActorResolver, actor_middleware
+from handlers.actors import ACTOR, VERIFIED, ActorResolver, actor_middleware
 from handlers.commands import Call
 from handlers.deps import Deps
-from handlers.handoff import ACK_PHASE, ACTOR, HANDOFF, PHASE, VERIFIED, WORK_PHASE, Job
+from handlers.handoff import ACK_PHASE, HANDOFF, PHASE, WORK_PHASE, Job
 from handlers.ids import Action
 from handlers.registry import COMMAND
 from handlers.replies import UNVERIFIED, on_error, reported

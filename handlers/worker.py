@@ -50,7 +50,7 @@ async def serve_front(worker: Worker, frames: Frames, spawn: Spawner) -> None:
         try:
             await worker.handle(Job.decode(data))
         finally:
-            await frames.send({"t": "done", "id": number})
+            frames.put({"t": "done", "id": number})
 
     async def page(number: int, message: dict[str, Any]) -> None:
         try:
@@ -58,7 +58,7 @@ async def serve_front(worker: Worker, frames: Frames, spawn: Spawner) -> None:
         except Exception:
             log.exception("an OAuth page failed")
             made = Page(500, "Something went wrong", "It has been logged. Please try again.")
-        await frames.send({"t": "page", "id": number, "page": made.encode()})
+        frames.put({"t": "page", "id": number, "page": made.encode()})
 
     while (message := await frames.receive()) is not None:
         match message.get("t"):
