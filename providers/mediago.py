@@ -33,7 +33,7 @@ from providers.base import (
     TokenCache,
 )
 from providers.http import RetryPolicy, read_json, transport_error, with_retries
-from providers.ratelimit import TokenBucket
+from providers.ratelimit import TokenBucket, paced
 from providers.tiktok import _number
 
 DEFAULT_API_URL = "https://api.mediago.io"
@@ -128,7 +128,7 @@ class MediaGoProvider(Provider):
         self._now = now
         self._retry = retry or RetryPolicy()
         self._locks: dict[str, asyncio.Lock] = {}
-        self.limiter = TokenBucket(config.rate_limit, clock=clock, sleep=sleep)
+        self.limiter = TokenBucket(paced(config.rate_limit), clock=clock, sleep=sleep)
 
     async def validate(self, credentials: Credentials) -> AccountListing:
         """Exchange and list: a token that authenticates but reaches no MediaGo data is not a

@@ -12,6 +12,15 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 
+# Requests are timed here as they leave and counted by the provider as they arrive: paced at
+# exactly the limit, two sent a second apart can arrive closer than that, and one is refused.
+HEADROOM = 0.95
+
+
+def paced(limit: float) -> float:
+    """The rate to send at for a provider that allows `limit` requests a second."""
+    return limit * HEADROOM
+
 
 class TokenBucket:
     def __init__(

@@ -29,7 +29,7 @@ from providers.base import (
     RateLimited,
 )
 from providers.http import RetryPolicy, read_json, transport_error, with_retries
-from providers.ratelimit import TokenBucket
+from providers.ratelimit import TokenBucket, paced
 
 DEFAULT_API_URL = "https://business-api.tiktok.com/open_api/v1.3/"
 DEFAULT_AUTH_URL = "https://business-api.tiktok.com/portal/auth"
@@ -123,7 +123,7 @@ class TikTokProvider(Provider):
         self._sleep = sleep
         self._clock = clock
         self._retry = retry or RetryPolicy()
-        self.limiter = TokenBucket(config.rate_limit, clock=clock, sleep=sleep)
+        self.limiter = TokenBucket(paced(config.rate_limit), clock=clock, sleep=sleep)
 
     def authorization_url(self, *, state: str, redirect_uri: str) -> str:
         return add_params_to_uri(
