@@ -308,7 +308,12 @@ def ref(profile_id: int) -> str:
 
 def command(text: str, response_url: str) -> str:
     return p.slash_command(
-        text, user_id=USER, team_id=TEAM, channel_id="C0ADOPS", response_url=response_url
+        text,
+        user_id=USER,
+        team_id=TEAM,
+        channel_id="C0ADOPS",
+        response_url=response_url,
+        trigger_id="1.2.bench",
     )
 
 
@@ -318,14 +323,16 @@ def click(action: dict[str, Any], w: World) -> str:
         user_id=USER,
         team_id=TEAM,
         channel_id="C0ADOPS",
-        message=w.listing,
+        trigger_id="1.2.bench",
         response_url=w.response_url(),
     )
 
 
 def submit(name: str, w: World, values: dict[str, dict[str, Any]]) -> str:
     view = w.modals[name]
-    return p.view_submission(view, values, user_id=USER, team_id=TEAM, view_id=view["id"])
+    return p.view_submission(
+        view, values, user_id=USER, team_id=TEAM, view_id=view["id"], trigger_id="1.2.bench"
+    )
 
 
 def choices(view: dict[str, Any], block_id: str) -> list[str]:
@@ -355,7 +362,7 @@ def _row(*ops: str) -> Maker:
 
 
 def _page(w: World, r: random.Random, n: int) -> str:
-    return click(p.button(Action.ACCOUNTS_PAGE, ListState(page=r.randint(2, 20)).encode()), w)
+    return click(p.button(Action.ACCOUNTS_NEXT, ListState(page=r.randint(2, 20)).encode()), w)
 
 
 def _bulk_open(w: World, r: random.Random, n: int) -> str:

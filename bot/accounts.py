@@ -55,6 +55,7 @@ class AccountFilter:
 class TagLabel:
     name: str
     auto: bool
+    id: int = 0
 
 
 @dataclass(frozen=True)
@@ -283,13 +284,13 @@ class AccountService:
         }
         tags: dict[int, list[TagLabel]] = defaultdict(list)
         tag_rows = await session.execute(
-            select(AccountTag.account_id, Tag.name, AccountTag.source)
+            select(AccountTag.account_id, Tag.name, AccountTag.source, Tag.id)
             .join(Tag, Tag.id == AccountTag.tag_id)
             .where(AccountTag.account_id.in_(ids))
             .order_by(AccountTag.source.desc(), Tag.name_key)
         )
-        for account_id, name, source in tag_rows:
-            tags[account_id].append(TagLabel(name, source == TagSource.AUTO))
+        for account_id, name, source, tag_id in tag_rows:
+            tags[account_id].append(TagLabel(name, source == TagSource.AUTO, tag_id))
         trackers = await effective_trackers(session, accounts)
         rows = []
         for a in accounts:

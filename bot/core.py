@@ -9,6 +9,7 @@ from bot.app_settings import AppSettings
 from bot.audit import AuditLog
 from bot.bulk import BulkService
 from bot.clock import Clock, utcnow
+from bot.list_views import ListViews
 from bot.profiles import ProfileService, ProviderInfo
 from bot.roles import RoleService
 from bot.tags import TagService
@@ -47,3 +48,4 @@ class Core:
         self.audit = AuditLog(db, clock)
         self.roles = RoleService(db, clock, admins)
         self.settings = AppSettings(db, clock, alert_channel)
+        self.list_views = ListViews(db, clock)

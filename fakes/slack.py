@@ -1,22 +1,32 @@
-"""A fake Slack Web API on 127.0.0.1: answers the methods the bot uses in Slack's shapes,
-records every call (and every response_url post), and can fail on demand."""
+"""A fake Slack Web API on 127.0.0.1 that refuses what real Slack refuses.
+
+It answers the methods the bot uses in Slack's shapes, records every call (and every response_url
+post), and can fail on demand. Every surface the bot sends (messages, ephemerals, updates,
+response_url posts, views, and the acks the test harness hands it) goes through Slack's Block Kit
+rules (`fakes.block_kit`); a refused surface gets Slack's own error and is recorded in
+`refusals`, and the `fake_slack` test fixture fails any test that caused one.
+
+Besides the surfaces, the fake keeps the state real Slack keeps and refuses what it refuses:
+trigger ids (3 s, once), response_urls (5 posts within 30 minutes), channels the bot may post to,
+open views, and users. The sources are cited where each rule is enforced.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import json
 import secrets
+import time
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
 from aiohttp import web
 
+from fakes import block_kit
 from fakes._server import FakeServer
-
-_DECODE = ("blocks", "view", "attachments")
+from fakes.slack_methods import RESPONSE_URL_SECONDS, RESPONSE_URL_USES, SlackMethods
 
 
 @dataclass
@@ -25,6 +35,19 @@ class Call:
     args: dict[str, Any]
     result: dict[str, Any] = field(default_factory=dict)
     """What the fake answered ({"ok": ...}), so a viewer can learn message ts and view ids."""
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A surface Slack would refuse (`refused`), or accept although it is wrong (a warning)."""
+
+    method: str
+    problems: tuple[block_kit.Problem, ...]
+    refused: bool = True
+
+    def __str__(self) -> str:
+        verdict = "refused" if self.refused else "accepted, but wrong"
+        return f"{self.method} {verdict}: " + "; ".join(str(p) for p in self.problems)
 
 
 @dataclass
@@ -38,6 +61,23 @@ class SlackUser:
     is_bot: bool = False
     deleted: bool = False
     tz: str = "Europe/Berlin"
+    team_id: str | None = None
+    """The user's home workspace; another team's id makes them a Slack Connect user."""
+
+
+@dataclass
+class Channel:
+    id: str
+    name: str
+    private: bool = False
+    archived: bool = False
+    bot_member: bool = False
+
+
+@dataclass
+class _ResponseUrl:
+    created: float
+    uses: int = 0
 
 
 @dataclass
@@ -47,7 +87,7 @@ class _Failure:
     retry_after: int | None
 
 
-class FakeSlack(FakeServer):
+class FakeSlack(SlackMethods, FakeServer):
     def __init__(
         self,
         *,
@@ -60,12 +100,17 @@ class FakeSlack(FakeServer):
         self.team_id = team_id
         self.bot_user_id = bot_user_id
         self.calls: list[Call] = []
+        self.refusals: list[Refusal] = []
         self.users: dict[str, SlackUser] = {}
+        self.channels: dict[str, Channel] = {}
         self.messages: dict[tuple[str, str], dict[str, Any]] = {}
         self.views: dict[str, dict[str, Any]] = {}
+        self.open_views: set[str] = set()
         self._failures: dict[str, list[_Failure]] = {}
         self._failure_rates: dict[str, tuple[float, int]] = {}
-        self._expired_triggers: set[str] = set()
+        self._triggers: dict[str, float | None] = {}
+        self._response_urls: dict[str, _ResponseUrl] = {}
+        self._offset = 0.0
         self._ts = itertools.count(1)
         self._views = itertools.count(1)
         self.sockets: list[web.WebSocketResponse] = []
@@ -75,15 +120,46 @@ class FakeSlack(FakeServer):
     def url(self) -> str:
         return self.base + "/api/"
 
+    def now(self) -> float:
+        return time.monotonic() + self._offset
+
     # ------------------------------------------------------------- controls
 
     def add_user(self, user_id: str, **facts: Any) -> SlackUser:
         user = SlackUser(user_id, facts.pop("name", user_id.lower()), **facts)
+        user.team_id = user.team_id or self.team_id
         self.users[user_id] = user
         return user
 
+    def add_channel(self, channel_id: str, name: str, **facts: Any) -> Channel:
+        channel = Channel(channel_id, name, **facts)
+        self.channels[channel_id] = channel
+        return channel
+
+    def advance(self, seconds: float) -> None:
+        """Move the fake's clock on: triggers and response_urls age as they would in Slack."""
+        self._offset += seconds
+
+    def trigger(self) -> str:
+        """A trigger_id as Slack sends with an interaction; views.open honours only these."""
+        value = f"{secrets.randbelow(10**10)}.{secrets.randbelow(10**10)}.{secrets.token_hex(16)}"
+        self._triggers[value] = self.now()
+        return value
+
     def response_url(self) -> str:
-        return f"{self.base}/response/{secrets.token_hex(8)}"
+        url = f"{self.base}/response/{secrets.token_hex(8)}"
+        self._response_urls[url] = _ResponseUrl(created=self.now())
+        return url
+
+    def expire_response_url(self, url: str) -> None:
+        self._response_urls[url].created -= RESPONSE_URL_SECONDS + 1
+
+    def open_view(self, view: dict[str, Any]) -> dict[str, Any]:
+        """A view that is open in someone's Slack client (the harness submits these)."""
+        return self._store_view(view)["view"]
+
+    def close_view(self, view_id: str) -> None:
+        self.open_views.discard(view_id)
 
     def calls_to(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
@@ -113,8 +189,45 @@ class FakeSlack(FakeServer):
     def fail_rate(self, method: str, fraction: float, *, status: int = 500) -> None:
         self._failure_rates[method] = (fraction, status)
 
-    def expire_trigger(self, trigger_id: str) -> None:
-        self._expired_triggers.add(trigger_id)
+    # ------------------------------------------------------------ checking
+
+    def refuse(
+        self, method: str, problems: list[block_kit.Problem], *, refused: bool = True
+    ) -> None:
+        if problems:
+            self.refusals.append(Refusal(method, tuple(problems), refused))
+
+    def answered(self, request: dict[str, Any], status: int, body: str) -> list[block_kit.Problem]:
+        """Read an app's answer (its ack) to a request, as Slack does: check it, and for a view
+        submission close or replace the view (MODALS: an empty 200 closes it, `clear` closes
+        the stack, `update` replaces it). `request` is the decoded payload or command form."""
+        if status != 200:
+            return []
+        try:
+            ack = json.loads(body) if body else None
+        except ValueError:
+            ack = body  # a plain-text ack of a command is shown as the message text
+        kind = request.get("type")
+        view = request.get("view")
+        if kind == "view_submission" and isinstance(view, dict):
+            action = ack.get("response_action") if isinstance(ack, dict) else None
+            if action in (None, "clear"):
+                self.close_view(str(view.get("id")))
+            elif action == "update" and isinstance(ack.get("view"), dict):
+                self.views[str(view.get("id"))] = {**ack["view"], "id": view.get("id")}
+        if ack is None:
+            return []
+        if kind == "view_submission":
+            problems = block_kit.submission_ack_problems(ack, request.get("view") or {})
+        elif kind == "block_suggestion":
+            problems = block_kit.options_ack_problems(ack)
+        elif "command" in request and isinstance(ack, dict):
+            problems, warnings = block_kit.message_problems(ack, method="ack")
+            self.refuse("ack (command)", warnings, refused=False)
+        else:
+            problems = []
+        self.refuse(f"ack ({kind or 'command'})", problems)
+        return problems
 
     # --------------------------------------------------------------- routes
 
@@ -168,11 +281,47 @@ class FakeSlack(FakeServer):
             await asyncio.sleep(0.02)
         return self.socket_acks[envelope_id]
 
+    # ---------------------------------------------------------- response_url
+
     async def _respond(self, request: web.Request) -> web.Response:
-        args = await request.json()
-        args["url"] = str(request.url)
-        self.calls.append(Call("response_url", args))
-        return web.Response(text="ok")
+        url = str(request.url)
+        try:
+            args = await request.json()
+        except ValueError:
+            args = {}
+        args = args if isinstance(args, dict) else {}
+        args["url"] = url
+        call = Call("response_url", args)
+        self.calls.append(call)
+        status, text = self._response_verdict(url, args)
+        call.result = {"ok": status == 200, "status": status, "body": text}
+        return web.Response(status=status, text=text)
+
+    def _response_verdict(self, url: str, args: dict[str, Any]) -> tuple[int, str]:
+        """What a response_url answers: plain text, never JSON (tests/data/slack/
+        response_url.replies.observed.json): 200 `ok`, 400 `invalid_blocks` for a message that
+        breaks the rules chat.postMessage holds it to, `Expired url` after 30 minutes. What
+        Slack answers after the fifth use, and the status of the expired reply, no source
+        shows: the fake refuses both with a 404, so that a bot that relies on them fails here
+        first."""
+        known = self._response_urls.get(url)
+        if known is None:
+            return 404, "no_such_url"
+        if self.now() - known.created > RESPONSE_URL_SECONDS:
+            return 404, "Expired url"
+        if known.uses >= RESPONSE_URL_USES:
+            return 404, "used_url"
+        if not args.get("text") and not args.get("blocks") and not args.get("delete_original"):
+            return 400, "no_text"
+        problems, warnings = block_kit.message_problems(args, method="response_url")
+        self.refuse("response_url", warnings, refused=False)
+        if problems:
+            self.refuse("response_url", problems)
+            return 400, "invalid_blocks"
+        known.uses += 1
+        return 200, "ok"
+
+    # -------------------------------------------------------------- Web API
 
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
@@ -225,109 +374,23 @@ class FakeSlack(FakeServer):
                 args.update(json.loads(raw))
             else:
                 args.update(dict(parse_qsl(raw)))
-        for key in _DECODE:
+        for key in ("blocks", "view", "attachments"):
             if isinstance(args.get(key), str):
-                with contextlib.suppress(ValueError):
+                try:
                     args[key] = json.loads(args[key])
+                except ValueError:
+                    args[key] = {"unparseable": args[key]}
         return args
-
-    # -------------------------------------------------------------- methods
-
-    def _m_auth_test(self, _args: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "url": "https://fake.slack.com/",
-            "team": "Fake",
-            "team_id": self.team_id,
-            "user": "adops",
-            "user_id": self.bot_user_id,
-            "bot_id": "B0BOT",
-        }
-
-    def _m_apps_connections_open(self, _args: dict[str, Any]) -> dict[str, Any]:
-        return {"url": f"ws://127.0.0.1:{self.port}/socket"}
-
-    def _m_users_info(self, args: dict[str, Any]) -> dict[str, Any]:
-        user = self.users.get(args.get("user", ""))
-        if user is None:
-            return {"error": "user_not_found"}
-        return {
-            "user": {
-                "id": user.id,
-                "team_id": self.team_id,
-                "name": user.name,
-                "deleted": user.deleted,
-                "real_name": user.name.title(),
-                "tz": user.tz,
-                "is_admin": user.is_admin,
-                "is_owner": user.is_owner,
-                "is_restricted": user.is_restricted,
-                "is_ultra_restricted": user.is_ultra_restricted,
-                "is_bot": user.is_bot,
-                "profile": {"display_name": user.name, "real_name": user.name.title()},
-            }
-        }
-
-    def _m_conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
-        users = str(args.get("users", ""))
-        if not users:
-            return {"error": "users_list_not_supplied"}
-        return {"channel": {"id": "D" + users.split(",")[0].lstrip("UW")}}
 
     def _next_ts(self) -> str:
         return f"1700000000.{next(self._ts):06d}"
 
-    def _m_chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
-        channel = args.get("channel")
-        if not channel:
-            return {"error": "channel_not_found"}
-        if not args.get("text") and not args.get("blocks"):
-            return {"error": "no_text"}
-        ts = self._next_ts()
-        message = {
-            "text": args.get("text"),
-            "blocks": args.get("blocks"),
-            "thread_ts": args.get("thread_ts"),
-            "ts": ts,
-        }
-        self.messages[(channel, ts)] = message
-        return {"channel": channel, "ts": ts, "message": message}
-
-    def _m_chat_postEphemeral(self, _args: dict[str, Any]) -> dict[str, Any]:
-        return {"message_ts": self._next_ts()}
-
-    def _m_chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
-        key = (args.get("channel"), args.get("ts"))
-        if key not in self.messages:
-            return {"error": "message_not_found"}
-        self.messages[key] = {
-            **self.messages[key],
-            "text": args.get("text"),
-            "blocks": args.get("blocks"),
-        }
-        return {"channel": key[0], "ts": key[1]}
+    def _next_view_id(self) -> str:
+        return f"V{next(self._views):08d}"
 
     def _store_view(self, view: dict[str, Any], view_id: str | None = None) -> dict[str, Any]:
-        view_id = view_id or f"V{next(self._views):08d}"
+        view_id = view_id or self._next_view_id()
         stored = {**view, "id": view_id, "hash": secrets.token_hex(6), "team_id": self.team_id}
         self.views[view_id] = stored
+        self.open_views.add(view_id)
         return {"view": stored}
-
-    def _m_views_open(self, args: dict[str, Any]) -> dict[str, Any]:
-        trigger = args.get("trigger_id")
-        if not trigger:
-            return {"error": "invalid_arguments"}
-        if trigger in self._expired_triggers:
-            return {"error": "expired_trigger_id"}
-        return self._store_view(args.get("view") or {})
-
-    def _m_views_update(self, args: dict[str, Any]) -> dict[str, Any]:
-        view_id = args.get("view_id") or next(
-            (i for i, v in self.views.items() if v.get("external_id") == args.get("external_id")),
-            None,
-        )
-        if view_id not in self.views and not str(view_id or "").startswith("VSUBMIT"):
-            return {"error": "not_found"}
-        return self._store_view(args.get("view") or {}, view_id)
-
-    def _m_views_push(self, args: dict[str, Any]) -> dict[str, Any]:
-        return self._m_views_open(args)

@@ -1,5 +1,10 @@
 """Slack requests in Slack's real shapes, correctly signed: slash commands (form bodies) and
-interactions (`payload=` JSON)."""
+interactions (`payload=` JSON).
+
+The shapes follow the recorded payloads in tests/data/slack/ (see its README for the sources);
+tests/test_slack_payloads.py holds the builders to them. Trigger ids and response_urls come from
+the fake Slack (`FakeSlack.trigger`, `FakeSlack.response_url`), which honours only its own.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ import json
 import secrets
 import time
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 from slack_sdk.signature import SignatureVerifier
 
@@ -20,10 +25,6 @@ def signed_headers(
     return {"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": signature}
 
 
-def trigger() -> str:
-    return f"{secrets.randbelow(10**10)}.{secrets.randbelow(10**10)}.{secrets.token_hex(16)}"
-
-
 def slash_command(
     text: str,
     *,
@@ -31,8 +32,8 @@ def slash_command(
     team_id: str,
     channel_id: str,
     response_url: str,
+    trigger_id: str,
     command: str = "/adops",
-    trigger_id: str | None = None,
 ) -> str:
     return urlencode(
         {
@@ -48,13 +49,29 @@ def slash_command(
             "api_app_id": "A0APP",
             "is_enterprise_install": "false",
             "response_url": response_url,
-            "trigger_id": trigger_id or trigger(),
+            "trigger_id": trigger_id,
         }
     )
 
 
+def ssl_check() -> str:
+    """Slack's probe of the Request URL's certificate: a form with `ssl_check=1` and a token,
+    no command and no payload (https://docs.slack.dev/interactivity/implementing-slash-commands,
+    "ssl_check"; bolt-python's ssl_check middleware answers it)."""
+    return urlencode({"ssl_check": "1", "token": "verification-token"})
+
+
 def _user(user_id: str, team_id: str) -> dict[str, Any]:
     return {"id": user_id, "username": user_id.lower(), "name": user_id.lower(), "team_id": team_id}
+
+
+def _team(team_id: str, *, org_install: bool) -> dict[str, Any] | None:
+    """Org-wide (Enterprise Grid) installs send `"team": null` (tests/data/slack/README.md)."""
+    return None if org_install else {"id": team_id, "domain": "fake"}
+
+
+def _enterprise(org_install: bool) -> dict[str, Any] | None:
+    return {"id": "E0ORG", "name": "Fake Org"} if org_install else None
 
 
 def button(action_id: str, value: str | None = None, *, block_id: str = "b1") -> dict[str, Any]:
@@ -80,8 +97,13 @@ def overflow(action_id: str, value: str, *, block_id: str = "b1") -> dict[str, A
     }
 
 
-def static_select(action_id: str, value: str, *, block_id: str = "b1") -> dict[str, Any]:
-    return {**overflow(action_id, value, block_id=block_id), "type": "static_select"}
+def static_select(action_id: str, value: str | None, *, block_id: str = "b1") -> dict[str, Any]:
+    """A static_select choice; `value=None` is a deselection, which Slack sends as
+    `"selected_option": null` (docs.slack.dev block_actions payload reference)."""
+    action = {**overflow(action_id, value or "x", block_id=block_id), "type": "static_select"}
+    if value is None:
+        action["selected_option"] = None
+    return action
 
 
 def block_actions(
@@ -89,35 +111,46 @@ def block_actions(
     *,
     user_id: str,
     team_id: str,
+    trigger_id: str,
     channel_id: str | None = None,
     message: dict[str, Any] | None = None,
+    ephemeral: bool = True,
     view: dict[str, Any] | None = None,
     response_url: str | None = None,
-    trigger_id: str | None = None,
+    org_install: bool = False,
+    user_team_id: str | None = None,
 ) -> str:
+    """A click, in the shape of tests/data/slack/: in a modal (`container.type: view`, the view,
+    no response_url), on an ephemeral message (`container.is_ephemeral: true`, channel and
+    response_url, and no `message`: Slack does not send an ephemeral's content back), or on a
+    message in a channel (with the `message` as posted)."""
     payload: dict[str, Any] = {
         "type": "block_actions",
-        "user": _user(user_id, team_id),
+        "user": _user(user_id, user_team_id or team_id),
         "api_app_id": "A0APP",
         "token": "verification-token",
-        "trigger_id": trigger_id or trigger(),
-        "team": {"id": team_id, "domain": "fake"},
-        "enterprise": None,
-        "is_enterprise_install": False,
+        "trigger_id": trigger_id,
+        "team": _team(team_id, org_install=org_install),
+        "enterprise": _enterprise(org_install),
+        "is_enterprise_install": org_install,
         "actions": [action],
     }
     if view is not None:
         payload["container"] = {"type": "view", "view_id": view.get("id", "V0")}
         payload["view"] = view
     else:
+        ts = (message or {}).get("ts", "1700000000.000001")
         payload["container"] = {
             "type": "message",
-            "message_ts": (message or {}).get("ts", "1700000000.000001"),
+            "message_ts": ts,
             "channel_id": channel_id,
-            "is_ephemeral": True,
+            "is_ephemeral": ephemeral,
         }
         payload["channel"] = {"id": channel_id, "name": "general"}
-        payload["message"] = message or {"type": "message", "ts": "1700000000.000001", "blocks": []}
+        if not ephemeral:
+            if message is None:
+                raise ValueError("a click on a channel message carries that message")
+            payload["message"] = message
         payload["state"] = {"values": {}}
     if response_url:
         payload["response_url"] = response_url
@@ -150,8 +183,10 @@ def view_submission(
     *,
     user_id: str,
     team_id: str,
-    view_id: str = "VSUBMIT1",
+    view_id: str,
+    trigger_id: str,
     private_metadata: str | None = None,
+    org_install: bool = False,
 ) -> str:
     submitted = {
         "id": view_id,
@@ -170,15 +205,15 @@ def view_submission(
     }
     payload = {
         "type": "view_submission",
-        "team": {"id": team_id, "domain": "fake"},
+        "team": _team(team_id, org_install=org_install),
         "user": _user(user_id, team_id),
         "api_app_id": "A0APP",
         "token": "verification-token",
-        "trigger_id": trigger(),
+        "trigger_id": trigger_id,
         "view": submitted,
         "response_urls": [],
-        "is_enterprise_install": False,
-        "enterprise": None,
+        "is_enterprise_install": org_install,
+        "enterprise": _enterprise(org_install),
     }
     return urlencode({"payload": json.dumps(payload)})
 
@@ -207,3 +242,17 @@ def block_suggestion(
         payload["view"] = view
         payload["container"] = {"type": "view", "view_id": view.get("id", "V0")}
     return urlencode({"payload": json.dumps(payload)})
+
+
+def decode(body: str, content_type: str = "application/x-www-form-urlencoded") -> dict | None:
+    """A request body as Slack meant it: a command's form fields, or an interaction's payload;
+    None for a body that is neither (fuzzed or hostile ones)."""
+    try:
+        if "json" in content_type:
+            parsed = json.loads(body)
+        else:
+            form = dict(parse_qsl(body, keep_blank_values=True))
+            parsed = json.loads(form["payload"]) if "payload" in form else form
+    except (ValueError, KeyError):
+        return None
+    return parsed if isinstance(parsed, dict) else None

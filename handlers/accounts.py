@@ -17,21 +17,31 @@ from bot.permissions import Actor, Permission
 from bot.tags import clean_tags, split_tags
 from bot.text import row_id
 from bot.trackers import KEEP, TrackerSettings, clean_template
-from handlers.commands import account_filter, render_accounts
+from handlers.commands import account_filter, recall_list, render_accounts
 from handlers.deps import Deps
-from handlers.forms import int_values, picked, selected, selected_many, tell_submitter, text_value
+from handlers.forms import (
+    inline_errors,
+    int_values,
+    offered_values,
+    picked,
+    selected,
+    selected_many,
+    text_value,
+)
 from handlers.ids import Action, Field, Modal, Options
+from handlers.loading import LoadingModal, loading_modal
 from handlers.metadata import ListState, ModalContext, StaleMetadata, parse_row_op
 from handlers.replies import reported, requires, tell
 from handlers.views.accounts import describe_filter
 from handlers.views.blocks import context as context_block
-from handlers.views.blocks import esc, notice, option
+from handlers.views.blocks import esc, option
 from handlers.views.modals import (
     bulk_modal,
     bulk_result_view,
     change_profile_modal,
     notice_view,
     progress_view,
+    tag_option_value,
     tags_modal,
     tracker_settings_modal,
 )
@@ -48,26 +58,6 @@ _DONE_WORDS = {
     BulkAction.ARCHIVE: "archived",
     BulkAction.UNARCHIVE: "unarchived",
 }
-
-
-def list_state_of(message: dict[str, Any] | None) -> ListState | None:
-    """The filter of the list a row menu sits in, read back from its paging buttons."""
-    for block in (message or {}).get("blocks", []):
-        for element in block.get("elements", []) if block.get("type") == "actions" else []:
-            if element.get("action_id") in (Action.ACCOUNTS_PAGE, Action.BULK_OPEN):
-                try:
-                    return ListState.decode(element.get("value"))
-                except StaleMetadata:
-                    return None
-    return None
-
-
-async def open_loading(client: AsyncWebClient, body: dict[str, Any], title: str) -> str:
-    """Open a modal at once (the trigger dies after 3 s) and fill it in when the data is ready."""
-    response = await client.views_open(
-        trigger_id=body["trigger_id"], view=progress_view(title, "Loading…")
-    )
-    return response["view"]["id"]
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
@@ -99,12 +89,16 @@ def register(app: AsyncApp, deps: Deps) -> None:
             )
         return view
 
-    @app.action(Action.ACCOUNTS_PAGE, middleware=[requires(Permission.VIEW)])
+    @app.action(Action.ACCOUNTS_PREV, middleware=[requires(Permission.VIEW)])
+    @app.action(Action.ACCOUNTS_NEXT, middleware=[requires(Permission.VIEW)])
     @reported
-    async def page(ack: Any, body: dict, context: Any, respond: AsyncRespond) -> None:
+    async def page(
+        ack: Any, body: dict, context: Any, client: AsyncWebClient, respond: AsyncRespond
+    ) -> None:
         await ack()
         state = ListState.decode(body["actions"][0].get("value"))
-        await respond(**await render_accounts(deps, context["actor"], state), replace_original=True)
+        payload = await render_accounts(deps, context["actor"], state)
+        await tell(body, client, respond, payload["text"], payload["blocks"], replace=True)
 
     @app.action(Action.ACCOUNT_MENU, middleware=[requires(Permission.MANAGE)])
     @reported
@@ -113,26 +107,46 @@ def register(app: AsyncApp, deps: Deps) -> None:
     ) -> None:
         await ack()
         actor: Actor = context["actor"]
-        op, account_id = parse_row_op(picked(body))
-        meta = ModalContext(response_url=body.get("response_url"), account_ids=(account_id,))
-        if op in _SIMPLE_OPS:
-            action = _SIMPLE_OPS[op]
-            item = (await core.bulk.apply(actor, action, [account_id])).single()
+        row = parse_row_op(picked(body))
+        if row.op in _SIMPLE_OPS:
+            action = _SIMPLE_OPS[row.op]
+            item = (await core.bulk.apply(actor, action, [row.account_id])).single()
             done = f":white_check_mark: {esc(item.label)} {_DONE_WORDS[action]}."
-            state = list_state_of(body.get("message"))
-            if state is None:
-                await tell(body, client, respond, done)
-                return
-            payload = await render_accounts(deps, actor, state)
-            payload["blocks"].insert(0, context_block(done))
-            await respond(**payload, replace_original=True)
+            await redraw_list(body, client, respond, actor, row.list_key, done)
             return
-        view_id = await open_loading(client, body, "Ad account")
-        try:
-            view = await account_modal(actor, op, account_id, meta)
-        except DomainError as exc:
-            view = notice_view("Ad account", f":warning: {esc(exc.message)}")
-        await client.views_update(view_id=view_id, view=view)
+        meta = ModalContext(
+            response_url=body.get("response_url"),
+            account_ids=(row.account_id,),
+            list_key=row.list_key,
+        )
+        async with loading_modal(client, body, "Ad account") as modal:
+            await modal.show(await account_modal(actor, row.op, row.account_id, meta))
+
+    async def redraw_list(
+        body: dict[str, Any],
+        client: AsyncWebClient,
+        respond: AsyncRespond | None,
+        actor: Actor,
+        list_key: str | None,
+        done: str,
+    ) -> None:
+        """Redraw the list a change was made from, on the page it was on, with what was done on
+        top; without a list to redraw, just say what was done."""
+        state = await recall_list(deps, list_key)
+        if state is None:
+            await tell(body, client, respond, done)
+            return
+        payload = await render_accounts(deps, actor, state)
+        payload["blocks"].insert(0, context_block(done))
+        await tell(body, client, respond, payload["text"], payload["blocks"], replace=True)
+
+    async def redraw_from(
+        body: dict[str, Any], client: AsyncWebClient, meta: ModalContext, actor: Actor, done: str
+    ) -> None:
+        """After a modal opened from a list: redraw that list through the response_url it lent
+        the modal, or say what was done by DM."""
+        respond = AsyncRespond(response_url=meta.response_url) if meta.response_url else None
+        await redraw_list(body, client, respond, actor, meta.list_key, done)
 
     @app.view(Modal.TAGS, middleware=[requires(Permission.MANAGE)])
     @reported
@@ -143,22 +157,27 @@ def register(app: AsyncApp, deps: Deps) -> None:
         try:
             added = clean_tags(split_tags(added_text), field=Field.TAGS) if added_text else []
         except DomainError as exc:
-            await ack(response_action="errors", errors={Field.TAGS: exc.message})
+            await ack(
+                response_action="errors", errors=inline_errors(view, {Field.TAGS: exc.message})
+            )
             return
         await ack()
         actor: Actor = context["actor"]
         (account_id,) = meta.account_ids
+        # Only the tags the form offered can have been taken off: a tag added meanwhile (by a
+        # sync, or by someone else) was not in it and stays.
+        offered = set(offered_values(view, Field.KEEP_TAGS))
+        dropped = offered - set(selected_many(view, Field.KEEP_TAGS))
         row = await core.accounts.get(actor, account_id)
-        kept_keys = set(selected_many(view, Field.KEEP_TAGS))
-        removed = [t.name for i, t in enumerate(row.tags) if f"t{i}" not in kept_keys]
+        removed = [t.name for t in row.tags if tag_option_value(t) in dropped]
         if removed:
             await core.bulk.remove_tags(actor, [account_id], removed)
         if added:
             await core.bulk.add_tags(actor, [account_id], added)
         row = await core.accounts.get(actor, account_id)
         names = ", ".join(t.name for t in row.tags) or "none"
-        await tell_submitter(
-            body, client, meta, notice(f":label: Tags of {esc(row.label)}: {esc(names)}")
+        await redraw_from(
+            body, client, meta, actor, f":label: Tags of {esc(row.label)}: {esc(names)}"
         )
 
     @app.view(Modal.CHANGE_PROFILE, middleware=[requires(Permission.MANAGE)])
@@ -168,18 +187,20 @@ def register(app: AsyncApp, deps: Deps) -> None:
         meta = ModalContext.decode(view.get("private_metadata"))
         profile_id = row_id(selected(view, Field.PROFILE) or "")
         if profile_id is None:
-            await ack(response_action="errors", errors={Field.PROFILE: "Choose a profile."})
+            await ack(
+                response_action="errors",
+                errors=inline_errors(view, {Field.PROFILE: "Choose a profile."}),
+            )
             return
         await ack()
-        item = (
-            await core.bulk.change_profile(context["actor"], meta.account_ids, profile_id)
-        ).single()
-        await tell_submitter(
-            body,
-            client,
-            meta,
-            notice(f":white_check_mark: {esc(item.label)} now uses the chosen profile."),
+        actor: Actor = context["actor"]
+        item = (await core.bulk.change_profile(actor, meta.account_ids, profile_id)).single()
+        done = (
+            f":white_check_mark: {esc(item.label)} now uses the chosen profile."
+            if item.done
+            else f":warning: {esc(item.label)}: {esc(item.reason or '')}"
         )
+        await redraw_from(body, client, meta, actor, done)
 
     @app.view(Modal.TRACKER_SETTINGS, middleware=[requires(Permission.MANAGE)])
     @reported
@@ -193,41 +214,50 @@ def register(app: AsyncApp, deps: Deps) -> None:
                 clean_template(template_text, field=Field.TEMPLATE) if template_text else None
             )
         except DomainError as exc:
-            await ack(response_action="errors", errors={Field.TEMPLATE: exc.message})
+            await ack(
+                response_action="errors", errors=inline_errors(view, {Field.TEMPLATE: exc.message})
+            )
             return
         tracker_id = row_id(choice[1:]) if choice.startswith("t") else None
         paused = "paused" in selected_many(view, Field.PAUSED)
         await ack()
+        actor: Actor = context["actor"]
         result = await core.bulk.set_tracker(
-            context["actor"],
+            actor,
             meta.account_ids,
             TrackerSettings(tracker_id=tracker_id, paused=paused, template=template),
         )
         item = result.items[0]
-        text = (
+        done = (
             f":white_check_mark: Tracker settings of {esc(item.label)} saved."
             if item.done
-            else f"{esc(item.label)}: {esc(item.reason or '')}"
+            else f":warning: {esc(item.label)}: {esc(item.reason or '')}"
         )
-        await tell_submitter(body, client, meta, notice(text))
+        await redraw_from(body, client, meta, actor, done)
 
     @app.action(Action.BULK_OPEN, middleware=[requires(Permission.MANAGE)])
     @reported
     async def open_bulk(ack: Any, body: dict, context: Any, client: AsyncWebClient) -> None:
         await ack()
         actor: Actor = context["actor"]
-        view_id = await open_loading(client, body, "Bulk actions")
-        state = replace(ListState.decode(body["actions"][0].get("value")), page=1)
-        total = (await core.accounts.list_accounts(actor, account_filter(state), page_size=1)).total
-        meta = ModalContext(response_url=body.get("response_url"), list_state=state.encode())
-        view = bulk_modal(
-            meta,
-            matching=total if total <= MAX_BULK else 0,
-            scope=describe_filter(state),
-            profiles=await core.profiles.list_profiles(actor),
-            trackers=await core.trackers.list_trackers(actor),
-        )
-        await client.views_update(view_id=view_id, view=view)
+        async with loading_modal(client, body, "Bulk actions") as modal:
+            shown = ListState.decode(body["actions"][0].get("value"))
+            state = replace(shown, page=1)
+            flt = account_filter(state)
+            total = (await core.accounts.list_accounts(actor, flt, page_size=1)).total
+            meta = ModalContext(
+                response_url=body.get("response_url"),
+                list_key=await core.list_views.remember(shown.as_state()),
+                include_archived=state.status != "active",
+            )
+            view = bulk_modal(
+                meta,
+                matching=total if total <= MAX_BULK else 0,
+                scope=describe_filter(state),
+                profiles=await core.profiles.list_profiles(actor),
+                trackers=await core.trackers.list_trackers(actor),
+            )
+            await modal.show(view)
 
     @app.view(Modal.BULK, middleware=[requires(Permission.MANAGE)])
     @reported
@@ -237,35 +267,36 @@ def register(app: AsyncApp, deps: Deps) -> None:
         try:
             request = parse_bulk(view)
         except DomainError as exc:
-            await ack(response_action="errors", errors={exc.field or Field.ACTION: exc.message})
+            errors = inline_errors(view, {exc.field or Field.ACTION: exc.message})
+            await ack(response_action="errors", errors=errors)
             return
         await ack(response_action="update", view=progress_view("Bulk actions", "Working…"))
         actor: Actor = context["actor"]
+        modal = LoadingModal(client, view["id"], "Bulk actions")
         try:
             if request["scope"] == "all":
-                state = ListState.decode(meta.list_state)
-                ids = await core.accounts.matching_ids(actor, account_filter(state), limit=MAX_BULK)
+                state = await recall_list(deps, meta.list_key)
+                if state is None:
+                    raise StaleMetadata()
+                flt = account_filter(replace(state, page=1))
+                ids = await core.accounts.matching_ids(actor, flt, limit=MAX_BULK)
             else:
                 ids = request["ids"]
             result = await core.bulk.apply(actor, request["action"], ids, **request["params"])
-            result_view = bulk_result_view("Bulk actions", result)
         except DomainError as exc:
-            result_view = notice_view("Bulk actions", f":warning: {esc(exc.message)}")
-            result = None
-        await client.views_update(view_id=view["id"], view=result_view)
-        if result is not None:
-            await tell_submitter(body, client, meta, notice(_bulk_summary(result)))
+            await modal.show(notice_view("Bulk actions", f":warning: {esc(exc.message)}"))
+            return
+        await modal.show(bulk_result_view("Bulk actions", result))
+        await redraw_from(body, client, meta, actor, bulk_summary(result))
 
     @app.options(Options.ACCOUNTS, middleware=[requires(Permission.VIEW)])
     @reported
     async def account_options(ack: Any, body: dict, context: Any) -> None:
-        include_archived = False
         private = ((body.get("view") or {}).get("private_metadata")) or ""
         try:
-            state = ListState.decode(ModalContext.decode(private).list_state)
-            include_archived = state.status != "active"
+            include_archived = ModalContext.decode(private).include_archived
         except StaleMetadata:
-            pass
+            include_archived = False
         found = await core.accounts.options(
             context["actor"],
             str(body.get("value") or "")[:100],
@@ -320,8 +351,8 @@ def parse_bulk(view: dict[str, Any]) -> dict[str, Any]:
     return {"action": mapped, "scope": scope, "ids": ids, "params": params}
 
 
-def _bulk_summary(result: BulkResult) -> str:
+def bulk_summary(result: BulkResult) -> str:
     action = result.action.value.replace("_", " ")
-    return (
-        f":white_check_mark: Bulk {action}: {len(result.done)} done, {len(result.skipped)} skipped."
-    )
+    done, skipped = len(result.done), len(result.skipped)
+    mark = ":white_check_mark:" if done and not skipped else ":warning:"
+    return f"{mark} Bulk {action}: {done} done, {skipped} skipped."

@@ -4,7 +4,7 @@ the registry builds `help` from the `register` calls below."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from slack_bolt.context.respond.async_respond import AsyncRespond
@@ -16,8 +16,10 @@ from bot.permissions import Actor, Permission
 from bot.sync import SyncReport
 from handlers.deps import Deps
 from handlers.ids import Action
-from handlers.metadata import ListState, ModalContext
+from handlers.loading import open_modal
+from handlers.metadata import ListState, ModalContext, StaleMetadata
 from handlers.registry import COMMAND, Registry, parse_options
+from handlers.replies import tell
 from handlers.views import audit as audit_views
 from handlers.views import help as help_views
 from handlers.views.accounts import accounts_list
@@ -46,7 +48,14 @@ class Call:
     respond: AsyncRespond
 
     async def reply(self, payload: dict[str, Any], *, replace: bool = False) -> None:
-        await self.respond(**payload, response_type="ephemeral", replace_original=replace)
+        await tell(
+            self.body,
+            self.client,
+            self.respond,
+            payload["text"],
+            payload.get("blocks"),
+            replace=replace,
+        )
 
 
 def list_state(args: list[str], providers: tuple[str, ...]) -> ListState:
@@ -91,10 +100,24 @@ def account_filter(state: ListState) -> AccountFilter:
 
 
 async def render_accounts(deps: Deps, actor: Actor, state: ListState) -> dict[str, Any]:
+    """One page of a list, remembered (`bot.list_views`) so that its row menus can redraw it."""
     page = await deps.core.accounts.list_accounts(
         actor, account_filter(state), page=state.page, page_size=PAGE_SIZE
     )
-    return accounts_list(page, state, can_manage=actor.can(Permission.MANAGE))
+    shown = replace(state, page=page.page)
+    can_manage = actor.can(Permission.MANAGE)
+    key = await deps.core.list_views.remember(shown.as_state()) if can_manage else None
+    return accounts_list(page, shown, can_manage=can_manage, list_key=key)
+
+
+async def recall_list(deps: Deps, key: str | None) -> ListState | None:
+    """The list a row menu or a modal came from, or None when it is no longer known."""
+    if key is None:
+        return None
+    try:
+        return ListState.from_state(await deps.core.list_views.recall(key))
+    except StaleMetadata:
+        return None
 
 
 @registry.register(
@@ -211,8 +234,8 @@ async def connect_tiktok(call: Call) -> None:
 async def connect_mediago(call: Call) -> None:
     call.deps.sync.provider("mediago")
     meta = ModalContext(response_url=call.body.get("response_url"), provider="mediago")
-    await call.client.views_open(
-        trigger_id=call.body["trigger_id"], view=mediago_credentials_modal(meta, profile=None)
+    await open_modal(
+        call.client, call.body["trigger_id"], mediago_credentials_modal(meta, profile=None)
     )
 
 

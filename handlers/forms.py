@@ -38,6 +38,38 @@ def selected_many(view: dict[str, Any], block_id: str, action_id: str = INPUT_AC
     return [o["value"] for o in options if isinstance(o, dict) and isinstance(o.get("value"), str)]
 
 
+def offered_values(view: dict[str, Any], block_id: str) -> list[str]:
+    """The option values an input offered, read from the submitted view itself: Slack sends the
+    view as it was shown, so this is what the person chose from, whatever changed since."""
+    for block in view.get("blocks") or []:
+        if isinstance(block, dict) and block.get("block_id") == block_id:
+            element = block.get("element")
+            options = element.get("options") if isinstance(element, dict) else None
+            if isinstance(options, list):
+                return [
+                    o["value"]
+                    for o in options
+                    if isinstance(o, dict) and isinstance(o.get("value"), str)
+                ]
+    return []
+
+
+def inline_errors(view: dict[str, Any], errors: dict[str, str]) -> dict[str, str]:
+    """Errors a modal can show: Slack shows an error only under an input block of the view
+    (`fakes/block_kit.py`, submission acks), so one about an input the view lacks (say, the
+    profile picker of a form shown when no profile was active) goes under the first input."""
+    present = [
+        b["block_id"]
+        for b in view.get("blocks") or []
+        if isinstance(b, dict) and b.get("type") == "input" and isinstance(b.get("block_id"), str)
+    ]
+    shown: dict[str, str] = {}
+    for block_id, text in errors.items():
+        target = block_id if block_id in present else (present[0] if present else block_id)
+        shown[target] = f"{shown[target]} {text}" if target in shown else text
+    return shown
+
+
 def picked(body: dict[str, Any]) -> str:
     """The option chosen in the menu that was clicked. Bolt routes by action_id alone, so a click
     that is not a menu choice can reach a menu's listener; it gets an answer, not a crash."""

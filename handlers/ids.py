@@ -10,7 +10,9 @@ from enum import StrEnum
 
 
 class Action(StrEnum):
-    ACCOUNTS_PAGE = "accounts.page"
+    # Two ids, one listener: action_ids must differ within a block (fakes/block_kit.py).
+    ACCOUNTS_PREV = "accounts.page_prev"
+    ACCOUNTS_NEXT = "accounts.page_next"
     ACCOUNT_MENU = "accounts.row_menu"
     BULK_OPEN = "accounts.bulk_open"
     PROFILE_MANAGE = "profiles.manage"

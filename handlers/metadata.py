@@ -123,6 +123,15 @@ class ListState(Meta):
     text: str | None = None
     page: int = 1
 
+    def as_state(self) -> dict[str, Any]:
+        """What `bot.list_views` stores for this list: its encoded form, as JSON."""
+        state: dict[str, Any] = json.loads(self.encode())
+        return state
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any] | None) -> ListState:
+        return cls.decode(json.dumps(state)) if state is not None else cls.decode(None)
+
 
 @dataclass(frozen=True)
 class ModalContext(Meta):
@@ -135,23 +144,34 @@ class ModalContext(Meta):
     profile_id: int | None = None
     tracker_id: int | None = None
     provider: str | None = None
-    list_state: str | None = None
+    list_key: str | None = None
+    """The list the modal was opened from (`bot.list_views`), to redraw it afterwards."""
+    include_archived: bool = False
 
 
 ROW_OPS = ("enable", "disable", "archive", "unarchive", "tags", "profile", "tracker")
 
 
-def row_op_value(op: str, account_id: int) -> str:
-    """Overflow option values are capped at 150 characters, so row menus use `op:id`."""
-    return f"{op}:{account_id}"
+@dataclass(frozen=True)
+class RowOp:
+    op: str
+    account_id: int
+    list_key: str | None
 
 
-def parse_row_op(value: str) -> tuple[str, int]:
-    op, _, ident = value.partition(":")
+def row_op_value(op: str, account_id: int, list_key: str | None = None) -> str:
+    """Overflow option values are capped at 150 characters, so a row's menu carries
+    `op:id:list key`, the key naming the list it sits in (`bot.list_views`)."""
+    return f"{op}:{account_id}" + (f":{list_key}" if list_key else "")
+
+
+def parse_row_op(value: str) -> RowOp:
+    op, _, rest = value.partition(":")
+    ident, _, key = rest.partition(":")
     account_id = row_id(ident)
-    if op not in ROW_OPS or account_id is None:
+    if op not in ROW_OPS or account_id is None or not (key.isalnum() or not key):
         raise StaleMetadata()
-    return op, account_id
+    return RowOp(op, account_id, key or None)
 
 
 @dataclass(frozen=True)

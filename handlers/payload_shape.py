@@ -20,7 +20,10 @@ _REQUIRED = {
     "block_suggestion": ("user", "action_id", "value"),
 }
 # Menus report what was picked in `selected_option`; Slack never sends one of them without it.
-_PICKED = ("overflow", "static_select", "external_select", "radio_buttons")
+# A select can also be cleared: that sends `"selected_option": null` (the block_actions payload
+# reference: "Deselecting ... will return a null value"), which only an overflow cannot.
+_PICKED = ("overflow",)
+_CLEARABLE = ("static_select", "external_select", "radio_buttons")
 
 
 def problem(payload: dict[str, Any]) -> str | None:
@@ -55,7 +58,10 @@ def _actions(actions: Any) -> str | None:
     for n, action in enumerate(actions):
         if not isinstance(action, dict) or not isinstance(action.get("action_id"), str):
             return f"payload.actions[{n}].action_id is missing"
-        if action.get("type") in _PICKED and not isinstance(action.get("selected_option"), dict):
+        picked = action.get("selected_option")
+        if action.get("type") in _PICKED and not isinstance(picked, dict):
+            return f"payload.actions[{n}].selected_option is missing"
+        if action.get("type") in _CLEARABLE and "selected_option" not in action:
             return f"payload.actions[{n}].selected_option is missing"
     return None
 

@@ -13,11 +13,11 @@ from bot.errors import DomainError
 from bot.permissions import Actor, Permission
 from bot.profiles import NAME_MAX_LEN
 from bot.text import clean_name
-from handlers.accounts import open_loading
 from handlers.commands import send_oauth_link, sync_line
 from handlers.deps import Deps
 from handlers.forms import int_values, selected_many, tell_submitter, text_value
 from handlers.ids import Action, Field, Modal
+from handlers.loading import loading_modal
 from handlers.metadata import ModalContext, ProfileRef
 from handlers.replies import reported, requires, tell
 from handlers.views.blocks import esc, notice
@@ -52,11 +52,11 @@ def register(app: AsyncApp, deps: Deps) -> None:
     @reported
     async def manage(ack: Any, body: dict, context: Any, client: AsyncWebClient) -> None:
         await ack()
-        view_id = await open_loading(client, body, "Manage ad accounts")
-        profile_id = ref(body).profile_id
-        view = await core.profiles.manage_view(context["actor"], profile_id)
-        meta = ModalContext(response_url=body.get("response_url"), profile_id=profile_id)
-        await client.views_update(view_id=view_id, view=manage_accounts_modal(meta, view))
+        async with loading_modal(client, body, "Manage ad accounts") as modal:
+            profile_id = ref(body).profile_id
+            view = await core.profiles.manage_view(context["actor"], profile_id)
+            meta = ModalContext(response_url=body.get("response_url"), profile_id=profile_id)
+            await modal.show(manage_accounts_modal(meta, view))
 
     @app.view(Modal.MANAGE_ACCOUNTS, middleware=[requires(Permission.MANAGE)])
     @reported
@@ -111,14 +111,12 @@ def register(app: AsyncApp, deps: Deps) -> None:
     @reported
     async def credentials(ack: Any, body: dict, context: Any, client: AsyncWebClient) -> None:
         await ack()
-        view_id = await open_loading(client, body, "Update credentials")
-        card = await core.profiles.get(context["actor"], ref(body).profile_id)
-        meta = ModalContext(
-            response_url=body.get("response_url"), profile_id=card.id, provider=card.provider
-        )
-        await client.views_update(
-            view_id=view_id, view=mediago_credentials_modal(meta, profile=card)
-        )
+        async with loading_modal(client, body, "Update credentials") as modal:
+            card = await core.profiles.get(context["actor"], ref(body).profile_id)
+            meta = ModalContext(
+                response_url=body.get("response_url"), profile_id=card.id, provider=card.provider
+            )
+            await modal.show(mediago_credentials_modal(meta, profile=card))
 
     @app.view(Modal.MEDIAGO_CREDENTIALS, middleware=[requires(Permission.MANAGE)])
     @reported
@@ -175,10 +173,10 @@ def register(app: AsyncApp, deps: Deps) -> None:
     @reported
     async def rename(ack: Any, body: dict, context: Any, client: AsyncWebClient) -> None:
         await ack()
-        view_id = await open_loading(client, body, "Rename profile")
-        card = await core.profiles.get(context["actor"], ref(body).profile_id)
-        meta = ModalContext(response_url=body.get("response_url"), profile_id=card.id)
-        await client.views_update(view_id=view_id, view=rename_modal(meta, card))
+        async with loading_modal(client, body, "Rename profile") as modal:
+            card = await core.profiles.get(context["actor"], ref(body).profile_id)
+            meta = ModalContext(response_url=body.get("response_url"), profile_id=card.id)
+            await modal.show(rename_modal(meta, card))
 
     @app.view(Modal.RENAME_PROFILE, middleware=[requires(Permission.MANAGE)])
     @reported

@@ -47,16 +47,28 @@ async def tell(
     *,
     replace: bool = False,
 ) -> None:
-    """Reply to the requester only: through the response_url when the request has one, or a DM."""
+    """Reply to the requester only: through the response_url when the request has one, or a DM.
+
+    A response_url takes 5 posts within 30 minutes and then refuses (research/slack.md, "Checked
+    again on 2026-12-04"); a refused or failed post goes to the user's DM instead, so no reply
+    is ever lost in silence."""
     if respond is not None and respond.response_url:
-        await respond(
-            text=text,
-            blocks=blocks,
-            response_type="ephemeral",
-            replace_original=replace,
-            delete_original=False,
-        )
-        return
+        try:
+            sent = await respond(
+                text=text,
+                blocks=blocks,
+                response_type="ephemeral",
+                replace_original=replace,
+                delete_original=False,
+            )
+        except (aiohttp.ClientError, OSError) as exc:
+            log.warning("a reply to a response_url failed (%s); sending it by DM", type(exc))
+        else:
+            if sent.status_code == 200:
+                return
+            log.warning(
+                "a response_url refused a reply (HTTP %s); sending it by DM", sent.status_code
+            )
     user_id = request_user(body)
     if user_id:
         await dm(client, user_id, text, blocks)

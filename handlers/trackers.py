@@ -13,12 +13,12 @@ from bot.errors import DomainError
 from bot.permissions import Actor, Permission
 from bot.text import clean_name, row_id
 from bot.trackers import NAME_MAX_LEN, clean_kind, clean_template
-from handlers.accounts import open_loading
 from handlers.deps import Deps
 from handlers.forms import picked, selected, tell_submitter, text_value
 from handlers.ids import Action, Field, Modal
+from handlers.loading import loading_modal, open_modal
 from handlers.metadata import ModalContext, StaleMetadata, TrackerRef
-from handlers.replies import reported, requires
+from handlers.replies import reported, requires, tell
 from handlers.views.blocks import esc, notice
 from handlers.views.modals import tracker_connection_modal
 from handlers.views.trackers import trackers_message
@@ -34,23 +34,20 @@ def register(app: AsyncApp, deps: Deps) -> None:
     async def add(ack: Any, body: dict, client: AsyncWebClient) -> None:
         await ack()
         meta = ModalContext(response_url=body.get("response_url"))
-        await client.views_open(
-            trigger_id=body["trigger_id"], view=tracker_connection_modal(meta, None)
-        )
+        await open_modal(client, body["trigger_id"], tracker_connection_modal(meta, None))
 
     @app.action(Action.TRACKER_EDIT, middleware=[requires(Permission.MANAGE)])
     @reported
     async def edit(ack: Any, body: dict, context: Any, client: AsyncWebClient) -> None:
         await ack()
-        view_id = await open_loading(client, body, "Edit tracker")
-        tracker_id = TrackerRef.decode(body["actions"][0].get("value")).tracker_id
-        found = [
-            t for t in await core.trackers.list_trackers(context["actor"]) if t.id == tracker_id
-        ]
-        if not found:
-            raise StaleMetadata()
-        meta = ModalContext(response_url=body.get("response_url"), tracker_id=tracker_id)
-        await client.views_update(view_id=view_id, view=tracker_connection_modal(meta, found[0]))
+        async with loading_modal(client, body, "Edit tracker") as modal:
+            tracker_id = TrackerRef.decode(body["actions"][0].get("value")).tracker_id
+            trackers = await core.trackers.list_trackers(context["actor"])
+            found = [t for t in trackers if t.id == tracker_id]
+            if not found:
+                raise StaleMetadata()
+            meta = ModalContext(response_url=body.get("response_url"), tracker_id=tracker_id)
+            await modal.show(tracker_connection_modal(meta, found[0]))
 
     @app.view(Modal.TRACKER_CONNECTION, middleware=[requires(Permission.MANAGE)])
     @reported
@@ -87,14 +84,17 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
     @app.action(DEFAULT_PICKER, middleware=[requires(Permission.MANAGE)])
     @reported
-    async def set_default(ack: Any, body: dict, context: Any, respond: AsyncRespond) -> None:
+    async def set_default(
+        ack: Any, body: dict, context: Any, client: AsyncWebClient, respond: AsyncRespond
+    ) -> None:
         await ack()
+        if (body["actions"][0] or {}).get("selected_option") is None:
+            return  # the picker was cleared: a default is only ever changed by choosing one
         actor: Actor = context["actor"]
         provider, _, choice = picked(body).partition(":")
         tracker_id = row_id(choice)
         await core.trackers.set_integration_default(actor, provider, tracker_id)
         trackers = await core.trackers.list_trackers(actor)
         defaults = await core.trackers.integration_defaults(actor)
-        await respond(
-            **trackers_message(trackers, defaults, can_manage=True), replace_original=True
-        )
+        shown = trackers_message(trackers, defaults, can_manage=True)
+        await tell(body, client, respond, shown["text"], shown["blocks"], replace=True)

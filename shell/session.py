@@ -134,6 +134,10 @@ class Shell:
         response = await self.runtime.bolt.async_dispatch(
             AsyncBoltRequest(body=body, headers=headers)
         )
+        request = payloads.decode(body)
+        if request is not None:
+            for problem in self.slack.answered(request, response.status, response.body):
+                self.console.say(f"(Slack would refuse the bot's answer: {problem})")
         await self.runtime.background.drain()
         if response.status != 200:
             self.console.say(f"(Slack would show an error: HTTP {response.status})")
@@ -147,6 +151,7 @@ class Shell:
             team_id=TEAM,
             channel_id=CHANNEL,
             response_url=self.slack.response_url(),
+            trigger_id=self.slack.trigger(),
         )
         ack = await self.dispatch(body)
         self.flush(ack=ack)
@@ -165,16 +170,22 @@ class Shell:
             await self.open_link(pressable.url)
         if surface.is_modal:
             view = {**surface.body, "state": {"values": self._modal_values.get(surface.key, {})}}
-            body = payloads.block_actions(action, user_id=self.user, team_id=TEAM, view=view)
+            body = payloads.block_actions(
+                action, user_id=self.user, team_id=TEAM, view=view, trigger_id=self.slack.trigger()
+            )
         else:
             response_url = self.slack.response_url()
             self.screen.by_response_url[response_url] = surface
+            # Slack sends a posted message back with the click, an ephemeral one never.
+            posted = surface.kind != "ephemeral"
             body = payloads.block_actions(
                 action,
                 user_id=self.user,
                 team_id=TEAM,
+                trigger_id=self.slack.trigger(),
                 channel_id=surface.channel or CHANNEL,
-                message={**surface.body, "type": "message"},
+                message={**surface.body, "type": "message"} if posted else None,
+                ephemeral=not posted,
                 response_url=response_url,
             )
         ack = await self.dispatch(body)
@@ -289,7 +300,8 @@ class Shell:
             values,
             user_id=self.user,
             team_id=TEAM,
-            view_id=surface.view_id or "VSUBMIT1",
+            view_id=surface.view_id or "V0SHELL",
+            trigger_id=self.slack.trigger(),
             private_metadata=surface.body.get("private_metadata", ""),
         )
         return await self.dispatch(body)
@@ -388,6 +400,7 @@ async def start(argv: list[str], env: dict[str, str], console: Console) -> tuple
     closers.append(slack.close)
     for role, (user_id, name) in USERS.items():
         slack.add_user(user_id, name=f"{name} ({role})")
+    slack.add_channel(CHANNEL, "ad-ops")
     demo = await Demo.start() if args.demo else None
     if demo is not None:
         closers.append(demo.close)

@@ -133,8 +133,10 @@ class Screen:
     def apply(self, call: Call, channel: str) -> list[str]:
         """One Slack Web API call (or response_url post) the bot made, as printed lines."""
         args = call.args
-        if call.method != "response_url" and not call.result.get("ok"):
-            return []
+        if not call.result.get("ok"):
+            # In a real workspace this is where a message or modal would silently not appear.
+            error = call.result.get("error") or call.result.get("body") or "refused"
+            return [f"(Slack refused the bot's {call.method}: {error})"]
         if call.method == "response_url":
             return self._response(args, channel)
         if call.method == "chat.postMessage":

@@ -107,16 +107,34 @@ def core(db: Database, clock: ManualClock) -> Core:
     return Core(db, admins=frozenset({"UCONFIGADMIN"}), clock=clock)
 
 
-@pytest.fixture
-async def fake_slack() -> AsyncIterator[FakeSlack]:
-    slack = FakeSlack()
-    await slack.start()
+def populate(slack: FakeSlack) -> FakeSlack:
+    """The workspace every test starts in: its people and its channels."""
     slack.add_user("UADMIN1", name="ada")
     slack.add_user("UMEMBER1", name="mo")
     slack.add_user("UGUEST1", name="gus", is_restricted=True)
     slack.add_user("UOWNER1", name="olga", is_owner=True)
+    slack.add_channel("C0GENERAL", "general")
+    slack.add_channel("C0ALERTS", "ad-ops-alerts")
+    slack.add_channel("C0ADOPS", "ad-ops")
+    slack.add_channel("C0OTHER", "other")
+    return slack
+
+
+@pytest.fixture
+async def fake_slack() -> AsyncIterator[FakeSlack]:
+    """The fake Slack; a test that makes the bot send a surface Slack refuses (or a message
+    without fallback text) fails here, naming what was wrong. A test that sends one on purpose
+    takes it out of `refusals` itself."""
+    slack = populate(FakeSlack())
+    await slack.start()
     yield slack
     await slack.close()
+    if slack.refusals:
+        pytest.fail(
+            "the fake Slack refused what the bot sent:\n"
+            + "\n".join(f"- {r}" for r in slack.refusals),
+            pytrace=False,
+        )
 
 
 @pytest.fixture

@@ -62,19 +62,30 @@ class BotUnderTest:
         content_type: str = "application/x-www-form-urlencoded",
         headers: dict[str, str] | None = None,
     ) -> Reply:
+        """POST a body as Slack does, and hand the ack to the fake Slack, which reads it as
+        Slack would (a command's reply, a modal's errors or next view, an option list)."""
         signed = headers if headers is not None else payloads.signed_headers(body, SIGNING_SECRET)
         signed = {**signed, "Content-Type": content_type}
         async with self.http.post(
             f"{self.url}/slack/events", data=body.encode(), headers=signed
         ) as r:
-            return Reply(r.status, await r.text())
+            reply = Reply(r.status, await r.text())
+        request = payloads.decode(body, content_type)
+        if request is not None:
+            self.slack.answered(request, reply.status, reply.text)
+        return reply
 
     async def command(
         self, text: str, *, user: str = ADMIN_ID, channel: str = "C0GENERAL"
     ) -> tuple[Reply, str]:
         response_url = self.slack.response_url()
         body = payloads.slash_command(
-            text, user_id=user, team_id=TEAM, channel_id=channel, response_url=response_url
+            text,
+            user_id=user,
+            team_id=TEAM,
+            channel_id=channel,
+            response_url=response_url,
+            trigger_id=self.slack.trigger(),
         )
         return await self.send(body), response_url
 
@@ -86,18 +97,52 @@ class BotUnderTest:
         message: dict | None = None,
         view: dict | None = None,
         channel: str | None = "C0GENERAL",
+        org_install: bool = False,
+        user_team: str | None = None,
     ) -> tuple[Reply, str]:
+        """A click on a surface the bot made: in a modal (`view`), on a message it posted to a
+        channel (a `message` the fake Slack holds, which Slack sends back), or else on an
+        ephemeral message, whose content Slack does not send."""
         response_url = self.slack.response_url()
+        posted = (
+            message is not None and (str(channel), str(message.get("ts"))) in self.slack.messages
+        )
         body = payloads.block_actions(
             action,
             user_id=user,
             team_id=TEAM,
+            trigger_id=self.slack.trigger(),
             channel_id=channel if view is None else None,
-            message=message,
+            message=self.slack.messages[(str(channel), str(message["ts"]))] if posted else None,
+            ephemeral=not posted,
             view=view,
             response_url=None if view is not None else response_url,
+            org_install=org_install,
+            user_team_id=user_team,
         )
         return await self.send(body), response_url
+
+    async def press(
+        self,
+        surface: dict[str, Any],
+        action_id: str,
+        choice: str | None = None,
+        *,
+        user: str = ADMIN_ID,
+        channel: str | None = "C0GENERAL",
+    ) -> tuple[Reply, str]:
+        """Press what a surface shows, as a person would: the element with that action_id (for a
+        menu, the option whose value starts with `choice`), with the value and block_id the
+        surface gives it. A test cannot press what the bot never showed."""
+        action = pressed(surface, action_id, choice)
+        is_view = surface.get("type") in ("modal", "home")
+        return await self.click(
+            action,
+            user=user,
+            message=None if is_view else surface,
+            view=surface if is_view else None,
+            channel=channel,
+        )
 
     async def submit(
         self,
@@ -105,15 +150,23 @@ class BotUnderTest:
         values: dict[str, dict[str, dict]],
         *,
         user: str = ADMIN_ID,
-        view_id: str = "VSUBMIT1",
+        org_install: bool = False,
     ) -> Reply:
+        """Submit a modal that is open in Slack: one the fake holds (by its id), or else the
+        given view, opened in the fake first."""
+        view_id = view.get("id")
+        if view_id not in self.slack.open_views:
+            view = self.slack.open_view(view)
+            view_id = view["id"]
         body = payloads.view_submission(
             view,
             values,
             user_id=user,
             team_id=TEAM,
             view_id=view_id,
+            trigger_id=self.slack.trigger(),
             private_metadata=view.get("private_metadata"),
+            org_install=org_install,
         )
         return await self.send(body)
 
@@ -144,6 +197,29 @@ class BotUnderTest:
                 return calls
             await asyncio.sleep(0.05)
         raise AssertionError(f"expected {count} response(s) to {response_url}, got {len(calls)}")
+
+
+def pressed(surface: dict[str, Any], action_id: str, choice: str | None) -> dict[str, Any]:
+    """The block_actions `action` Slack sends for pressing that element of the surface."""
+    for block in surface.get("blocks") or []:
+        elements = [*(block.get("elements") or []), block.get("accessory"), block.get("element")]
+        for element in elements:
+            if not isinstance(element, dict) or element.get("action_id") != action_id:
+                continue
+            block_id = block.get("block_id", "b1")
+            if element["type"] == "button":
+                return payloads.button(action_id, element.get("value"), block_id=block_id)
+            for option in element.get("options") or []:
+                if choice is not None and option["value"].startswith(choice):
+                    build = (
+                        payloads.overflow
+                        if element["type"] == "overflow"
+                        else payloads.static_select
+                    )
+                    return build(action_id, option["value"], block_id=block_id)
+    raise AssertionError(
+        f"the surface shows no {action_id!r}" + (f" to choose {choice!r}" if choice else "")
+    )
 
 
 def ticket_of(url: str) -> str:

@@ -128,6 +128,7 @@ async def test_run_over_socket_mode_answers_commands_and_stops_cleanly(tmp_path:
                         team_id="T0TEAM",
                         channel_id="C0GENERAL",
                         response_url=slack.response_url(),
+                        trigger_id=slack.trigger(),
                     )
                 )
             )
@@ -145,6 +146,7 @@ async def test_run_over_socket_mode_answers_commands_and_stops_cleanly(tmp_path:
                     payloads.button(Action.BULK_OPEN, "not-a-list-state"),
                     user_id="UADMIN1",
                     team_id="T0TEAM",
+                    trigger_id=slack.trigger(),
                     channel_id="C0GENERAL",
                     response_url=slack.response_url(),
                 )

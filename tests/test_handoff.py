@@ -14,7 +14,12 @@ from tests.support import ADMIN
 def command_body(bot: BotUnderTest, text: str) -> tuple[dict, str]:
     url = bot.slack.response_url()
     raw = payloads.slash_command(
-        text, user_id=ADMIN_ID, team_id=TEAM, channel_id="C0GENERAL", response_url=url
+        text,
+        user_id=ADMIN_ID,
+        team_id=TEAM,
+        channel_id="C0GENERAL",
+        response_url=url,
+        trigger_id=bot.slack.trigger(),
     )
     return dict(parse_qsl(raw)), url
 
@@ -41,7 +46,12 @@ async def test_the_worker_does_nothing_when_it_would_answer_other_than_the_front
 
 def test_a_job_carries_the_raw_body_and_the_actor_across():
     raw = payloads.slash_command(
-        "x «y»", user_id="U1", team_id=TEAM, channel_id="C1", response_url="http://127.0.0.1:9/r"
+        "x «y»",
+        user_id="U1",
+        team_id=TEAM,
+        channel_id="C1",
+        response_url="http://127.0.0.1:9/r",
+        trigger_id="1.2.x",
     )
     job = Job(body={}, ack=[200, ""], actor=ADMIN, verified=False, raw=raw)
     crossed = round_trip(job)

@@ -20,6 +20,7 @@ from handlers.metadata import (
     Meta,
     ModalContext,
     ProfileRef,
+    RowOp,
     StaleMetadata,
     TrackerRef,
     parse_row_op,
@@ -107,4 +108,7 @@ def test_row_id_refuses_what_is_not_a_storable_id(text: str):
 @given(ids)
 def test_row_id_reads_every_storable_id(number: int):
     assert row_id(str(number)) == number
-    assert parse_row_op(row_op_value("archive", number)) == ("archive", number)
+    assert parse_row_op(row_op_value("archive", number)) == RowOp("archive", number, None)
+    keyed = row_op_value("archive", number, "0123456789abcdef")
+    assert len(keyed) <= 150
+    assert parse_row_op(keyed) == RowOp("archive", number, "0123456789abcdef")

@@ -47,7 +47,12 @@ async def test_unknown_subcommand_answers_with_an_error_and_the_help(bot: BotUnd
 async def test_bad_signatures_are_refused_and_nothing_runs(bot: BotUnderTest, headers):
     url = bot.slack.response_url()
     body = payloads.slash_command(
-        "admins add <@UEVIL>", user_id=ADMIN_ID, team_id="T0TEAM", channel_id="C1", response_url=url
+        "admins add <@UEVIL>",
+        user_id=ADMIN_ID,
+        team_id="T0TEAM",
+        channel_id="C1",
+        response_url=url,
+        trigger_id=bot.slack.trigger(),
     )
     if headers == "stale":
         headers = payloads.signed_headers(body, SIGNING_SECRET, timestamp=int(time.time()) - 301)

@@ -44,7 +44,12 @@ class Bot:
         """The ack's body, and the response_url the worker answers on."""
         url = self.slack.response_url()
         body = payloads.slash_command(
-            text, user_id=user, team_id="T0TEAM", channel_id="C0GENERAL", response_url=url
+            text,
+            user_id=user,
+            team_id="T0TEAM",
+            channel_id="C0GENERAL",
+            response_url=url,
+            trigger_id=self.slack.trigger(),
         )
         headers = {
             **payloads.signed_headers(body, SIGNING),

@@ -36,26 +36,28 @@ def describe_filter(state: ListState) -> str:
     return " · ".join(parts)
 
 
-def row_menu(row: AccountRow) -> dict[str, Any]:
+def row_menu(row: AccountRow, list_key: str | None) -> dict[str, Any]:
+    def choice(label: str, op: str) -> dict[str, Any]:
+        return option(label, row_op_value(op, row.id, list_key))
+
     if row.archived:
-        options = [option("Unarchive", row_op_value("unarchive", row.id))]
+        options = [choice("Unarchive", "unarchive")]
     else:
         options = [
-            option(
-                "Turn OFF" if row.enabled else "Turn ON",
-                row_op_value("disable" if row.enabled else "enable", row.id),
-            ),
-            option("Archive", row_op_value("archive", row.id)),
-            option("Edit tags", row_op_value("tags", row.id)),
-            option("Change profile", row_op_value("profile", row.id)),
-            option("Tracker settings", row_op_value("tracker", row.id)),
+            choice("Turn OFF", "disable") if row.enabled else choice("Turn ON", "enable"),
+            choice("Archive", "archive"),
+            choice("Edit tags", "tags"),
+            choice("Change profile", "profile"),
+            choice("Tracker settings", "tracker"),
         ]
-    if len(options) == 1:
-        options.append(option("Edit tags", row_op_value("tags", row.id)))
     return {"type": "overflow", "action_id": Action.ACCOUNT_MENU, "options": options}
 
 
-def accounts_list(page: AccountPage, state: ListState, *, can_manage: bool) -> dict[str, Any]:
+def accounts_list(
+    page: AccountPage, state: ListState, *, can_manage: bool, list_key: str | None = None
+) -> dict[str, Any]:
+    """`state` is the list as shown (its page is the one drawn); `list_key` names it for the row
+    menus (`bot.list_views`), which Slack tells nothing else about the list they sit in."""
     scope = describe_filter(state)
     title = f"*Ad accounts*{' — ' + scope if scope else ''}"
     if not page.rows:
@@ -67,12 +69,13 @@ def accounts_list(page: AccountPage, state: ListState, *, can_manage: bool) -> d
     last = first + len(page.rows) - 1
     blocks = [section(f"{title}\nShowing {first}–{last} of {page.total}.")]
     for row in page.rows:
-        blocks.append(section(account_line(row), accessory=row_menu(row) if can_manage else None))
+        menu = row_menu(row, list_key) if can_manage else None
+        blocks.append(section(account_line(row), accessory=menu))
     controls = []
     if page.page > 1:
-        controls.append(button("◀ Previous", Action.ACCOUNTS_PAGE, _paged(state, page.page - 1)))
+        controls.append(button("◀ Previous", Action.ACCOUNTS_PREV, _paged(state, page.page - 1)))
     if page.page < page.pages:
-        controls.append(button("Next ▶", Action.ACCOUNTS_PAGE, _paged(state, page.page + 1)))
+        controls.append(button("Next ▶", Action.ACCOUNTS_NEXT, _paged(state, page.page + 1)))
     if can_manage:
         controls.append(
             button("Bulk actions", Action.BULK_OPEN, _paged(state, page.page), style="primary")

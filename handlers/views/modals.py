@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.accounts import AccountRow
+from bot.accounts import AccountRow, TagLabel
 from bot.bulk import BulkResult
 from bot.profiles import ManageView, ProfileCard
 from bot.trackers import TRACKER_KINDS, TrackerInfo
@@ -68,7 +68,7 @@ def mediago_credentials_modal(
             Field.KEY,
             "API key",
             INPUT_ACTION,
-            max_length=4096,
+            max_length=3000,
             optional=True,
             hint=f"Currently {profile.key_hint}." if profile and profile.key_hint else None,
         ),
@@ -76,7 +76,7 @@ def mediago_credentials_modal(
             Field.SECRET,
             "API secret",
             INPUT_ACTION,
-            max_length=4096,
+            max_length=3000,
             hint="Checked with MediaGo before it is saved. Stored encrypted; never shown again.",
         ),
     ]
@@ -90,12 +90,20 @@ def mediago_credentials_modal(
     )
 
 
+def tag_option_value(tag: TagLabel) -> str:
+    """A tag's option is keyed by the tag itself, never by its place in the list: the list can
+    change while the form is open."""
+    return f"tag:{tag.id}"
+
+
 def tags_modal(meta: ModalContext, row: AccountRow) -> dict[str, Any]:
+    """The tags an account has, to keep or take off (the first 100, which is all a select
+    holds; the rest are left as they are), and a field to add more."""
     blocks: list[Block] = [section(f"*{esc(row.name)}* `{esc(row.external_id)}`")]
     if row.tags:
         options = [
-            option(f"{t.name}{' ⚙ automatic' if t.auto else ''}", f"t{i}")
-            for i, t in enumerate(row.tags[:MAX_SELECT_OPTIONS])
+            option(f"{t.name}{' ⚙ automatic' if t.auto else ''}", tag_option_value(t))
+            for t in row.tags[:MAX_SELECT_OPTIONS]
         ]
         blocks.append(
             input_block(
