@@ -157,7 +157,15 @@ def build_runtime(
     client, quick = slack_clients(settings)
     background = Background()
     scheduler_owner = f"replica-{os.getpid()}-{id(core):x}"
-    alerts = Alerts(db, clock, core.settings, core.catalog, core.bulk, owner=scheduler_owner)
+    alerts = Alerts(
+        db,
+        clock,
+        core.settings,
+        core.catalog,
+        core.bulk,
+        owner=scheduler_owner,
+        admins=core.roles.admin_ids,
+    )
     scheduler = Scheduler(
         db,
         clock,

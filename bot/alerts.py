@@ -1,10 +1,8 @@
-"""Token alerts: deciding which alerts should exist, and delivering them exactly once.
+"""Token alerts: deciding which alerts should exist, viewing them, and the backup move.
 
 `reconcile` looks at the profiles and makes the alert rows agree with them (one per broken
-episode; resolved when the profile is fixed). `deliver` works through what is still to be sent
-(the channel post, the DM to whoever connected the profile, reminders in the thread, the
-"resolved" update) and claims each item with a short database lease before sending it, so a
-Slack outage only delays an alert and two replicas never send the same one.
+episode; resolved when the profile is fixed). Sending them is `bot.delivery`'s: the alert rows
+are its outbox.
 """
 
 from __future__ import annotations
@@ -13,18 +11,18 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Protocol
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from bot.app_settings import AppSettings
 from bot.bulk import BulkResult, BulkService
 from bot.clock import Clock
+from bot.delivery import DeliveryFailed, DeliveryReport, Notifier, Outbox
 from bot.errors import Conflict, NotFound
 from bot.permissions import Actor, Permission
 from bot.profiles import ProviderInfo
@@ -95,25 +93,11 @@ class AlertView:
     backup: Backup | None
 
 
-class DeliveryFailed(Exception):
-    """The chat platform did not take the message now (rate limit, outage); try again later."""
+__all__ = ["DeliveryFailed", "DeliveryReport", "Notifier"]
 
 
-class Notifier(Protocol):
-    async def post(self, channel: str, alert: AlertView) -> str: ...
-    async def reminder(self, channel: str, thread_ts: str, alert: AlertView) -> None: ...
-    async def update(self, channel: str, ts: str, alert: AlertView) -> None: ...
-    async def direct(self, user_id: str, alert: AlertView) -> tuple[str, str]: ...
-
-
-@dataclass
-class DeliveryReport:
-    posted: int = 0
-    direct: int = 0
-    reminders: int = 0
-    resolved: int = 0
-    failed: int = 0
-    errors: list[str] = field(default_factory=list)
+async def _nobody() -> list[str]:
+    return []
 
 
 def _insert(db: Database):  # type: ignore[no-untyped-def]
@@ -133,6 +117,7 @@ class Alerts:
         policy: AlertPolicy = AlertPolicy(),
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         monotonic: Callable[[], float] | None = None,
+        admins: Callable[[], Awaitable[list[str]]] | None = None,
     ) -> None:
         self._db = db
         self._clock = clock
@@ -141,9 +126,17 @@ class Alerts:
         self._bulk = bulk
         self._owner = owner
         self.policy = policy
-        self._sleep = sleep
-        self._monotonic = monotonic or time.monotonic
-        self._last_post: dict[str, float] = {}
+        self.outbox = Outbox(
+            db,
+            clock,
+            settings,
+            policy,
+            self.view,
+            owner=owner,
+            admins=admins or _nobody,
+            sleep=sleep,
+            monotonic=monotonic or time.monotonic,
+        )
 
     # ------------------------------------------------------------------ deciding
 
@@ -322,142 +315,7 @@ class Alerts:
     # ----------------------------------------------------------------- delivering
 
     async def deliver(self, notifier: Notifier) -> DeliveryReport:
-        report = DeliveryReport()
-        now = self._clock()
-        async with self._db.reader() as session:
-            pending = (
-                await session.scalars(
-                    select(Alert)
-                    .where(
-                        or_(Alert.next_attempt_at.is_(None), Alert.next_attempt_at <= now),
-                        or_(
-                            and_(Alert.channel.is_not(None), Alert.delivered_at.is_(None)),
-                            and_(Alert.dm_user.is_not(None), Alert.dm_delivered_at.is_(None)),
-                            and_(
-                                Alert.status == AlertStatus.OPEN,
-                                Alert.ts.is_not(None),
-                                Alert.next_reminder_at <= now,
-                            ),
-                            and_(
-                                Alert.status == AlertStatus.RESOLVED,
-                                Alert.resolution_delivered_at.is_(None),
-                                or_(Alert.ts.is_not(None), Alert.dm_ts.is_not(None)),
-                            ),
-                        ),
-                    )
-                    .order_by(Alert.id)
-                )
-            ).all()
-        for alert in pending:
-            if not await self._claim(alert.id):
-                continue
-            try:
-                await self._deliver_one(alert.id, notifier, report)
-            except DeliveryFailed as exc:
-                report.failed += 1
-                report.errors.append(str(exc))
-                await self._failed(alert.id)
-            except Exception:
-                report.failed += 1
-                log.exception("alert %s could not be delivered", alert.id)
-                await self._failed(alert.id)
-        return report
-
-    async def _deliver_one(self, alert_id: int, notifier: Notifier, report: DeliveryReport) -> None:
-        view = await self.view(alert_id)
-        now = self._clock()
-        async with self._db.reader() as session:
-            alert = await session.get(Alert, alert_id)
-        assert alert is not None
-        changes: dict[str, object] = {}
-        if alert.channel and alert.delivered_at is None:
-            if view.status == AlertStatus.RESOLVED:
-                changes |= {"delivered_at": now, "resolution_delivered_at": now}
-            else:
-                await self._pace(alert.channel)
-                changes |= {"ts": await notifier.post(alert.channel, view), "delivered_at": now}
-            await self._store(alert_id, changes)
-            report.posted += 1
-            changes = {}
-        if alert.dm_user and alert.dm_delivered_at is None:
-            if view.status == AlertStatus.OPEN:
-                dm_channel, dm_ts = await notifier.direct(alert.dm_user, view)
-                changes |= {"dm_channel": dm_channel, "dm_ts": dm_ts}
-                report.direct += 1
-            changes["dm_delivered_at"] = now
-            await self._store(alert_id, changes)
-            changes = {}
-        async with self._db.reader() as session:
-            alert = await session.get(Alert, alert_id)
-        assert alert is not None
-        if (
-            alert.status == AlertStatus.OPEN
-            and alert.ts
-            and alert.channel
-            and alert.next_reminder_at is not None
-            and alert.next_reminder_at <= now
-        ):
-            await self._pace(alert.channel)
-            await notifier.reminder(alert.channel, alert.ts, view)
-            sent = alert.reminders_sent + 1
-            await self._store(
-                alert_id,
-                {
-                    "reminders_sent": sent,
-                    "next_reminder_at": now + self.policy.reminder_after(sent),
-                },
-            )
-            report.reminders += 1
-        if alert.status == AlertStatus.RESOLVED and alert.resolution_delivered_at is None:
-            if alert.ts and alert.channel:
-                await notifier.update(alert.channel, alert.ts, view)
-            if alert.dm_ts and alert.dm_channel:
-                await notifier.update(alert.dm_channel, alert.dm_ts, view)
-            await self._store(alert_id, {"resolution_delivered_at": now})
-            report.resolved += 1
-        await self._store(
-            alert_id,
-            {"claimed_by": None, "claimed_until": None, "attempts": 0, "next_attempt_at": None},
-        )
-
-    async def _pace(self, channel: str) -> None:
-        """Slack takes about one message per second per channel; wait rather than be refused."""
-        last = self._last_post.get(channel)
-        if last is not None:
-            wait = self.policy.channel_gap - (self._monotonic() - last)
-            if wait > 0:
-                await self._sleep(wait)
-        self._last_post[channel] = self._monotonic()
-
-    async def _claim(self, alert_id: int) -> bool:
-        now = self._clock()
-        async with self._db.transaction() as session:
-            result = await session.execute(
-                update(Alert)
-                .where(
-                    Alert.id == alert_id,
-                    or_(Alert.claimed_until.is_(None), Alert.claimed_until < now),
-                )
-                .values(claimed_by=self._owner, claimed_until=now + self.policy.claim_for)
-            )
-            return result.rowcount == 1
-
-    async def _store(self, alert_id: int, values: dict[str, object]) -> None:
-        if not values:
-            return
-        async with self._db.transaction() as session:
-            await session.execute(update(Alert).where(Alert.id == alert_id).values(**values))
-
-    async def _failed(self, alert_id: int) -> None:
-        now = self._clock()
-        async with self._db.transaction() as session:
-            alert = await session.get(Alert, alert_id)
-            if alert is None:
-                return
-            alert.attempts += 1
-            alert.next_attempt_at = now + self.policy.retry_after(alert.attempts)
-            alert.claimed_by = None
-            alert.claimed_until = None
+        return await self.outbox.deliver(notifier)
 
     async def open_alerts(self, profile_ids: Sequence[int] | None = None) -> list[int]:
         async with self._db.reader() as session:

@@ -14,6 +14,7 @@ from storage.db import Database
 from storage.models import AppSetting
 
 ALERT_CHANNEL = "alert_channel"
+CHANNEL_PROBLEM = "alert_channel_problem"
 _CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,20}$")
 
 
@@ -52,6 +53,9 @@ class AppSettings:
                 row.value = {"channel": channel_id}
                 row.updated_at = now
                 row.updated_by = actor.id
+            problem = await session.get(AppSetting, CHANNEL_PROBLEM)
+            if problem is not None:
+                await session.delete(problem)  # a new choice: tell the admins afresh if it fails
             target = Target("setting", ALERT_CHANNEL, "alert channel")
             await audit.record(
                 session,
@@ -59,3 +63,19 @@ class AppSettings:
                 [Change("setting.alert_channel", target, before, {"channel": channel_id})],
                 at=now,
             )
+
+    async def note_channel_problem(self, channel: str, reason: str) -> bool:
+        """Remember that alerts cannot reach `channel`; True the first time for this channel
+        and reason, so the admins are told once, not at every alert."""
+        now = self._clock()
+        value = {"channel": channel, "reason": reason}
+        async with self._db.transaction() as session:
+            row = await session.get(AppSetting, CHANNEL_PROBLEM)
+            if row is not None and row.value == value:
+                return False
+            if row is None:
+                session.add(AppSetting(key=CHANNEL_PROBLEM, value=value, updated_at=now))
+            else:
+                row.value = value
+                row.updated_at = now
+        return True

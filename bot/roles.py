@@ -101,6 +101,11 @@ class RoleService:
             ).all()
         return AdminList(configured=tuple(sorted(self._configured)), granted=tuple(granted))
 
+    async def admin_ids(self) -> list[str]:
+        """Everyone who is an admin by id (configured or granted), for the bot's own notices."""
+        granted = await self._granted_admins()
+        return sorted(self._configured | granted)
+
     async def grant_admin(self, actor: Actor, user_id: str) -> None:
         actor.require(Permission.MANAGE)
         _check_user_id(user_id)

@@ -19,8 +19,9 @@ from datetime import timedelta
 
 from sqlalchemy import or_, select, update
 
-from bot.alerts import Alerts, Notifier
+from bot.alerts import Alerts
 from bot.clock import Clock
+from bot.delivery import Notifier
 from bot.permissions import Source, system_actor
 from bot.sync import SyncEngine, SyncReport
 from storage.db import Database

@@ -440,8 +440,9 @@ class _Check:
 
 def _all_text(node: Any) -> int:
     if isinstance(node, dict):
-        own = len(node["text"]) if isinstance(node.get("text"), str) else 0
-        return own + sum(_all_text(v) for k, v in node.items() if k != "text")
+        return sum(
+            len(v) if k == "text" and isinstance(v, str) else _all_text(v) for k, v in node.items()
+        )
     if isinstance(node, list):
         return sum(_all_text(v) for v in node)
     return 0

@@ -85,6 +85,7 @@ class _Failure:
     status: int
     error: str | None
     retry_after: int | None
+    accepted: bool = False
 
 
 class FakeSlack(SlackMethods, FakeServer):
@@ -183,8 +184,13 @@ class FakeSlack(SlackMethods, FakeServer):
         count: int = 1,
         retry_after: int | None = 1,
         error: str | None = None,
+        accepted: bool = False,
     ) -> None:
-        self._failures.setdefault(method, []).extend([_Failure(status, error, retry_after)] * count)
+        """Fail the next calls to `method`. `accepted`: do what was asked, then answer with the
+        failure anyway, as Slack has been seen to (a 500 after it posted the message; issue 17's
+        replica trial)."""
+        failure = _Failure(status, error, retry_after, accepted)
+        self._failures.setdefault(method, []).extend([failure] * count)
 
     def fail_rate(self, method: str, fraction: float, *, status: int = 500) -> None:
         self._failure_rates[method] = (fraction, status)
@@ -330,6 +336,8 @@ class FakeSlack(SlackMethods, FakeServer):
         self.calls.append(call)
         failure = self._take_failure(method)
         if failure is not None:
+            if failure.accepted:
+                self._perform(method, args)
             call.result = {"ok": False}
             if failure.error:
                 return web.json_response(
@@ -351,10 +359,13 @@ class FakeSlack(SlackMethods, FakeServer):
         wanted = "xapp-" if method == "apps.connections.open" else "xoxb-"
         if not str(token).startswith(wanted):
             return web.json_response({"ok": False, "error": "invalid_auth"})
+        call.result = self._perform(method, args)
+        return web.json_response(call.result)
+
+    def _perform(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
         handler = getattr(self, "_m_" + method.replace(".", "_"), None)
         result = handler(args) if handler else {}
-        call.result = {"ok": "error" not in result, **result}
-        return web.json_response(call.result)
+        return {"ok": "error" not in result, **result}
 
     def _take_failure(self, method: str) -> _Failure | None:
         queue = self._failures.get(method)

@@ -202,6 +202,9 @@ def view_submission(
         "state": {"values": values},
         "root_view_id": view_id,
         "app_id": "A0APP",
+        # With `"team": null` (org-wide installs) the workspace is only here
+        # (tests/data/slack/view_submission.org_wide_team_null.json).
+        "app_installed_team_id": team_id,
     }
     payload = {
         "type": "view_submission",
@@ -236,7 +239,6 @@ def block_suggestion(
         "action_id": action_id,
         "block_id": block_id,
         "value": value,
-        "action_ts": f"{time.time():.6f}",
     }
     if view is not None:
         payload["view"] = view

@@ -8,52 +8,92 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.alerts import Alerts, AlertView, DeliveryFailed
+from bot.alerts import Alerts, AlertView
+from bot.delivery import DeliveryFailed
 from bot.permissions import Permission
 from handlers.ids import Action
 from handlers.metadata import AlertMove
 from handlers.replies import reported, requires, tell
 from handlers.views.alerts import alert_message, reminder_message
-from handlers.views.blocks import esc
+from handlers.views.blocks import esc, section
 
 log = logging.getLogger(__name__)
 
 
+# Errors after which sending the same message again cannot succeed: the channel or DM is gone or
+# closed to the bot, or the user is deactivated (the error lists of chat.postMessage,
+# chat.update and conversations.open at https://docs.slack.dev/reference/methods/).
+FINAL_ERRORS = frozenset(
+    {
+        "channel_not_found",
+        "not_in_channel",
+        "is_archived",
+        "channel_is_archived",
+        "user_disabled",
+        "user_not_found",
+        "account_inactive",
+        "message_not_found",
+        "cant_update_message",
+        "restricted_action",
+    }
+)
+
+
 class SlackNotifier:
-    """Sends alerts with the background client (which retries 429/5xx itself); whatever still
-    fails is reported as DeliveryFailed so the outbox tries again later."""
+    """Sends alerts. Posting a message is the one call retried only after a 429, which Slack
+    answers without posting: after a 500 or a dropped connection the post may have gone through,
+    and posting it again would show the alert twice. What still fails is reported as
+    DeliveryFailed, final or not, so the outbox knows whether to try again."""
 
     def __init__(self, client: AsyncWebClient) -> None:
         self._client = client
 
     async def post(self, channel: str, alert: AlertView) -> str:
-        response = await self._call("chat_postMessage", channel=channel, **alert_message(alert))
-        return response["ts"]
+        response = await self._post(channel=channel, **alert_message(alert))
+        return str(response["ts"])
 
     async def reminder(self, channel: str, thread_ts: str, alert: AlertView) -> None:
-        await self._call(
-            "chat_postMessage", channel=channel, thread_ts=thread_ts, **reminder_message(alert)
-        )
+        await self._post(channel=channel, thread_ts=thread_ts, **reminder_message(alert))
 
     async def update(self, channel: str, ts: str, alert: AlertView) -> None:
-        await self._call("chat_update", channel=channel, ts=ts, **alert_message(alert))
+        await self._call(self._client.chat_update, channel=channel, ts=ts, **alert_message(alert))
 
     async def direct(self, user_id: str, alert: AlertView) -> tuple[str, str]:
-        opened = await self._call("conversations_open", users=user_id)
-        channel = opened["channel"]["id"]
-        response = await self._call("chat_postMessage", channel=channel, **alert_message(alert))
-        return channel, response["ts"]
+        channel = await self._dm(user_id)
+        response = await self._post(channel=channel, **alert_message(alert))
+        return channel, str(response["ts"])
 
-    async def _call(self, method: str, **kwargs: Any) -> Any:
+    async def notice(self, user_id: str, text: str) -> None:
+        await self._post(channel=await self._dm(user_id), text=text, blocks=[section(text)])
+
+    async def _dm(self, user_id: str) -> str:
+        opened = await self._call(self._client.conversations_open, users=user_id)
+        return str(opened["channel"]["id"])
+
+    async def _post(self, **kwargs: Any) -> Any:
+        posting = AsyncWebClient(
+            token=self._client.token,
+            base_url=self._client.base_url,
+            session=self._client.session,  # the pooled one, opened after this notifier was made
+            timeout=self._client.timeout,
+            retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=2)],
+        )
+        return await self._call(posting.chat_postMessage, unfurl_links=False, **kwargs)
+
+    @staticmethod
+    async def _call(method: Any, **kwargs: Any) -> Any:
+        name = method.__name__
         try:
-            return await getattr(self._client, method)(**kwargs)
+            return await method(**kwargs)
         except SlackApiError as exc:
             error = exc.response.get("error") if exc.response is not None else None
-            raise DeliveryFailed(f"{method}: {error or exc.response.status_code}") from None
+            reason = f"{name}: {error or exc.response.status_code}"
+            raise DeliveryFailed(reason, permanent=error in FINAL_ERRORS) from None
         except OSError as exc:
-            raise DeliveryFailed(f"{method}: {type(exc).__name__}") from None
+            raise DeliveryFailed(f"{name}: {type(exc).__name__}") from None
 
 
 def register(app: AsyncApp, alerts: Alerts) -> None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.accounts import AccountFilter
@@ -16,7 +17,7 @@ from bot.permissions import Actor, Permission
 from bot.sync import SyncReport
 from handlers.deps import Deps
 from handlers.ids import Action
-from handlers.loading import open_modal
+from handlers.loading import open_modal, without_retries
 from handlers.metadata import ListState, ModalContext, StaleMetadata
 from handlers.registry import COMMAND, Registry, parse_options
 from handlers.replies import tell
@@ -298,7 +299,7 @@ async def trackers_command(call: Call) -> None:
 @registry.register(
     "alerts",
     usage="alerts [here|#channel|off]",
-    summary="Where token alerts go.",
+    summary="Where token alerts go (a new channel is checked by posting there).",
     permission=Permission.VIEW,
 )
 async def alerts_command(call: Call) -> None:
@@ -323,9 +324,36 @@ async def alerts_command(call: Call) -> None:
         channel = match[1]
     else:
         raise InvalidInput("Say `here`, `off`, or name a channel like `#ad-ops`.")
+    if channel is not None:
+        await announce_alerts(call, channel)
     await settings.set_alert_channel(call.actor, channel)
     where = f"<#{channel}>" if channel else "nowhere (off)"
     await call.reply(notice(f":white_check_mark: Token alerts now go to {where}."))
+
+
+# What chat.postMessage answers for a channel the bot cannot post in
+# (https://docs.slack.dev/reference/methods/chat.postMessage, and the fake in fakes/).
+_CANNOT_POST = {
+    "channel_not_found": "I cannot see {where}. If it is a private channel, invite me first "
+    "(`/invite @adops`), then try again.",
+    "not_in_channel": "I am not in {where}. Invite me first (`/invite @adops`), then try again.",
+    "is_archived": "{where} is archived, so alerts posted there would reach nobody.",
+}
+
+
+async def announce_alerts(call: Call, channel: str) -> None:
+    """Check the channel by the one test that cannot be wrong, posting there: a channel the bot
+    cannot post in would swallow every alert. The post also tells the channel what it is for."""
+    text = f":bell: Token alerts from adops will be posted here (set by <@{call.actor.id}>)."
+    try:
+        await without_retries(call.client).chat_postMessage(
+            channel=channel, text=text, blocks=[section(text)]
+        )
+    except SlackApiError as exc:
+        error = str(exc.response.get("error") or "")
+        where = f"<#{channel}>"
+        reason = _CANNOT_POST.get(error, "Slack would not let me post in {where} ({error}).")
+        raise InvalidInput(reason.format(where=where, error=error)) from None
 
 
 @registry.register(

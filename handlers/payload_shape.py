@@ -10,7 +10,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 _OBJECTS = ("user", "team", "view", "container", "channel", "message", "state", "enterprise")
-_NULLABLE = {"enterprise": True}  # Slack sends `"enterprise": null` outside Enterprise Grid
+# Slack sends `"enterprise": null` outside Enterprise Grid, and `"team": null` for org-wide
+# installs (tests/data/slack/*org_wide_team_null.json).
+_NULLABLE = {"enterprise": True, "team": True}
 _STRINGS = ("type", "trigger_id", "response_url", "action_id", "block_id", "value", "api_app_id")
 # What Slack sends in every payload of the type (`team` is absent for org-wide Enterprise Grid apps,
 # and a button without a value has none, so neither is required).

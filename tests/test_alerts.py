@@ -9,8 +9,9 @@ from datetime import timedelta
 
 import pytest
 
-from bot.alerts import AlertKind, Alerts, AlertView, DeliveryFailed
+from bot.alerts import AlertKind, Alerts, AlertView
 from bot.core import Core
+from bot.delivery import DeliveryFailed
 from bot.permissions import Source, system_actor
 from tests.factories import make_accounts
 from tests.support import ADMIN, ManualClock
@@ -47,6 +48,10 @@ class RecordingNotifier:
         self._maybe_fail()
         self.sent.append(("direct", user_id, alert))
         return f"D{user_id}", "1700000001.000001"
+
+    async def notice(self, user_id: str, text: str) -> None:
+        self._maybe_fail()
+        self.sent.append(("notice", user_id, text))  # type: ignore[arg-type]
 
     def kinds(self) -> list[str]:
         return [kind for kind, _, _ in self.sent]

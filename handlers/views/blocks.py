@@ -20,6 +20,10 @@ MODAL_TITLE_MAX = 24
 PLACEHOLDER_MAX = 150
 CONTEXT_ELEMENT_MAX = 2000
 MESSAGE_BLOCKS_MAX = 50
+# Slack refused messages with about 13 200 characters of text across their blocks (bolt-js#2509);
+# the fake Slack refuses from 12 000 on, and messages are kept below both.
+MESSAGE_TEXT_BUDGET = 11_000
+MIN_CUT = 200
 MODAL_BLOCKS_MAX = 100
 
 
@@ -119,10 +123,43 @@ def option(text: str, value: str, description: str | None = None) -> dict[str, A
 
 
 def message(text: str, blocks: list[Block]) -> dict[str, Any]:
-    """A message payload with a notification fallback text."""
+    """A message payload with a notification fallback text, its blocks within the text budget."""
     if len(blocks) > MESSAGE_BLOCKS_MAX:
         raise ValueError(f"{len(blocks)} blocks in one message (Slack allows 50)")
-    return {"text": trunc(text, 3000), "blocks": blocks}
+    return {"text": trunc(text, 3000), "blocks": within_budget(blocks)}
+
+
+def within_budget(blocks: list[Block], budget: int = MESSAGE_TEXT_BUDGET) -> list[Block]:
+    """Slack refuses a message whose blocks hold too much text in all, however each block keeps
+    to its own limit (`msg_blocks_too_long`, fakes/block_kit.py). Section and context texts, the
+    ones that carry names and reasons, are cut, longest first, so ten rows of long names still
+    show every row; buttons and menus are left whole."""
+    cuttable = [
+        obj
+        for block in blocks
+        if block["type"] in ("section", "context")
+        for obj in [block.get("text"), *block.get("fields", []), *block.get("elements", [])]
+        if isinstance(obj, dict) and isinstance(obj.get("text"), str)
+    ]
+    over = _text_size(blocks) - budget
+    while over > 0 and cuttable:
+        longest = max(cuttable, key=lambda t: len(t["text"]))
+        size = len(longest["text"])
+        if size <= MIN_CUT:
+            break
+        longest["text"] = trunc(longest["text"], max(MIN_CUT, size - over))
+        over -= size - len(longest["text"])
+    return blocks
+
+
+def _text_size(node: Any) -> int:
+    if isinstance(node, dict):
+        return sum(
+            len(v) if k == "text" and isinstance(v, str) else _text_size(v) for k, v in node.items()
+        )
+    if isinstance(node, list):
+        return sum(_text_size(v) for v in node)
+    return 0
 
 
 def modal(

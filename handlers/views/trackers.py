@@ -24,11 +24,19 @@ from handlers.views.formatting import provider_name
 MAX_TRACKERS = 20
 
 
+# What the integration pickers' option labels may hold together: Slack refuses a message with
+# too much text across its blocks (handlers/views/blocks.py `within_budget`), and a picker's
+# hundred labels are text too.
+PICKERS_TEXT = 4000
+
+
 def default_picker(
-    provider: str, trackers: list[TrackerInfo], current: TrackerInfo | None
+    provider: str, trackers: list[TrackerInfo], current: TrackerInfo | None, *, pickers: int = 1
 ) -> dict[str, Any]:
+    shown = trackers[:99]
+    label = max(20, min(75, PICKERS_TEXT // max(1, pickers * (len(shown) + 1))))
     options = [option("No default tracker", f"{provider}:none")] + [
-        option(t.name, f"{provider}:{t.id}") for t in trackers[:99]
+        option(trunc(t.name, label), f"{provider}:{t.id}") for t in shown
     ]
     initial = next(
         (o for o in options if current and o["value"] == f"{provider}:{current.id}"), options[0]
@@ -51,7 +59,10 @@ def trackers_message(
     ]
     blocks: list[Block] = [section("*Integration defaults*\n" + "\n".join(lines))]
     if can_manage and trackers:
-        blocks.append(actions([default_picker(p, trackers, d) for p, d in defaults.items()]))
+        pickers = [
+            default_picker(p, trackers, d, pickers=len(defaults)) for p, d in defaults.items()
+        ]
+        blocks.append(actions(pickers))
     if not trackers:
         blocks.append(section("No tracker connections yet."))
     for tracker in trackers[:MAX_TRACKERS]:
