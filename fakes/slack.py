@@ -115,6 +115,7 @@ class FakeSlack(SlackMethods, FakeServer):
         self._ts = itertools.count(1)
         self._views = itertools.count(1)
         self.sockets: list[web.WebSocketResponse] = []
+        self._pushed: dict[str, dict[str, Any]] = {}
         self.socket_acks: dict[str, dict[str, Any]] = {}
 
     @property
@@ -259,7 +260,11 @@ class FakeSlack(SlackMethods, FakeServer):
         async for message in ws:
             if message.type == web.WSMsgType.TEXT:
                 reply = json.loads(message.data)
-                self.socket_acks[reply.get("envelope_id", "")] = reply
+                envelope_id = reply.get("envelope_id", "")
+                self.socket_acks[envelope_id] = reply
+                request = self._pushed.pop(envelope_id, None)
+                if request is not None and "payload" in reply:
+                    self.answered(request, 200, json.dumps(reply["payload"]))
         return ws
 
     async def push(self, kind: str, payload: dict[str, Any]) -> str:
@@ -269,6 +274,7 @@ class FakeSlack(SlackMethods, FakeServer):
         if not live:
             raise AssertionError("no Socket Mode connection")
         envelope_id = secrets.token_hex(8)
+        self._pushed[envelope_id] = payload
         await live[-1].send_json(
             {
                 "envelope_id": envelope_id,

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.accounts import AccountPage, AccountRow, TagLabel
+from bot.alerts import AlertKind, AlertView, Backup
 from bot.audit import AuditEntry
 from bot.bulk import BulkAction, BulkResult, ItemResult
 from bot.profiles import ManagedAccount, ManageView, ProfileCard
@@ -16,6 +17,7 @@ from bot.trackers import EffectiveTracker, TrackerInfo
 from handlers.commands import registry
 from handlers.metadata import ListState, ModalContext
 from handlers.views.accounts import accounts_list
+from handlers.views.alerts import alert_message, reminder_message
 from handlers.views.audit import audit_message
 from handlers.views.help import admins_message, help_message
 from handlers.views.modals import (
@@ -237,3 +239,31 @@ def test_credentials_modal_never_carries_a_secret():
     text = str(view)
     assert "initial_value" not in str([b for b in view["blocks"] if b.get("block_id") == "secret"])
     assert "••••9012" in text
+
+
+@pytest.mark.parametrize("name", HOSTILE)
+@pytest.mark.parametrize("kind", list(AlertKind))
+@pytest.mark.parametrize("status", ["open", "resolved"])
+def test_alert_messages(name: str, kind: AlertKind, status: str):
+    for backup in (None, Backup(2, name[:80], 10_000)):
+        alert = AlertView(
+            id=1,
+            kind=kind,
+            status=status,
+            profile_id=1,
+            profile_name=name[:80],
+            provider="tiktok",
+            provider_display="TikTok",
+            uses_oauth=True,
+            reason=name[:500],
+            accounts_affected=10_000,
+            created_at=NOW,
+            resolved_at=NOW if status == "resolved" else None,
+            resolved_by="UADMIN1" if status == "resolved" else None,
+            reminders_sent=3,
+            expires_at=None,
+            backup=backup,
+        )
+        for payload in (alert_message(alert), reminder_message(alert)):
+            check_message(payload)
+            assert not any("<!channel>" in t for t in mrkdwn_texts(payload))
