@@ -23,7 +23,7 @@ from bot.audit import Change, Target
 from bot.clock import Clock
 from bot.errors import Conflict, InvalidInput, NotFound
 from bot.permissions import Actor, Permission
-from bot.tags import clean_tags, ensure_tags, existing_tags
+from bot.tags import clean_tags, ensure_tags, known_tags
 from bot.trackers import KEEP, TrackerSettings, clean_template, override_snapshot
 from storage.db import INCLUDE_ARCHIVED, Database
 from storage.models import (
@@ -67,6 +67,8 @@ class BulkResult:
     action: BulkAction
     bulk_id: str | None
     items: tuple[ItemResult, ...]
+    notes: tuple[str, ...] = ()
+    """What was left out of the operation as a whole (say, a tag that does not exist)."""
 
     @property
     def done(self) -> list[ItemResult]:
@@ -88,6 +90,7 @@ class BulkResult:
 class _Outcome:
     results: dict[int, ItemResult] = field(default_factory=dict)
     changes: list[Change] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     def skip(self, account: AdAccount, reason: str) -> None:
         self.results[account.id] = ItemResult(account.id, account_label(account), False, reason)
@@ -242,12 +245,20 @@ class BulkService:
     async def remove_tags(
         self, actor: Actor, account_ids: Sequence[int], names: Sequence[str]
     ) -> BulkResult:
+        """A name no tag has is skipped, and said so in the result, rather than failing the
+        whole operation: the tags that do exist still come off."""
         wanted = clean_tags(names, field="tags")
 
         async def mutate(
             session: AsyncSession, accounts: list[AdAccount], out: _Outcome, _now: datetime
         ) -> None:
-            tags = await existing_tags(session, wanted)
+            tags, missing = await known_tags(session, wanted)
+            if missing:
+                out.notes.append(
+                    f"No tag named {', '.join(repr(m) for m in missing)}; "
+                    + ("it was" if len(missing) == 1 else "they were")
+                    + " skipped."
+                )
             tag_ids = {t.id for t in tags}
             live = [a for a in accounts if not a.archived]
             current = await _tag_names(session, [a.id for a in live])
@@ -256,6 +267,8 @@ class BulkService:
                 gone = [t for t in tags if (account.id, t.id) in have]
                 if account.archived:
                     out.skip(account, "archived; unarchive it first")
+                elif not tags:
+                    out.skip(account, "no such tag")
                 elif not gone:
                     out.skip(
                         account, "does not have " + ("that tag" if len(tags) == 1 else "these tags")
@@ -431,7 +444,12 @@ class BulkService:
             await mutate(session, [accounts[i] for i in ids if i in accounts], out, now)
             bulk_id = audit.new_bulk_id() if len(ids) > 1 and out.changes else None
             await audit.record(session, actor, out.changes, at=now, bulk_id=bulk_id)
-        return BulkResult(action=action, bulk_id=bulk_id, items=tuple(out.results[i] for i in ids))
+        return BulkResult(
+            action=action,
+            bulk_id=bulk_id,
+            items=tuple(out.results[i] for i in ids),
+            notes=tuple(out.notes),
+        )
 
 
 async def _tag_links(session: AsyncSession, account_ids: Sequence[int]) -> set[tuple[int, int]]:

@@ -41,6 +41,7 @@ from handlers.views.modals import (
     change_profile_modal,
     notice_view,
     progress_view,
+    result_mark,
     tag_option_value,
     tags_modal,
     tracker_settings_modal,
@@ -354,5 +355,5 @@ def parse_bulk(view: dict[str, Any]) -> dict[str, Any]:
 def bulk_summary(result: BulkResult) -> str:
     action = result.action.value.replace("_", " ")
     done, skipped = len(result.done), len(result.skipped)
-    mark = ":white_check_mark:" if done and not skipped else ":warning:"
-    return f"{mark} Bulk {action}: {done} done, {skipped} skipped."
+    notes = "".join(f" {esc(n)}" for n in result.notes)
+    return f"{result_mark(result)} Bulk {action}: {done} done, {skipped} skipped.{notes}"

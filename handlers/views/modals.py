@@ -333,11 +333,18 @@ def bulk_modal(
     return modal(Modal.BULK, "Bulk actions", blocks, submit="Apply", private_metadata=_meta(meta))
 
 
+def result_mark(result: BulkResult) -> str:
+    """A tick only when everything asked for was done; anything skipped is a warning."""
+    return ":white_check_mark:" if result.done and not result.skipped else ":warning:"
+
+
 def bulk_result_view(title: str, result: BulkResult) -> dict[str, Any]:
     done, skipped = result.done, result.skipped
     blocks: list[Block] = [
-        section(f":white_check_mark: *{len(done)} done* · *{len(skipped)} skipped*")
+        section(f"{result_mark(result)} *{len(done)} done* · *{len(skipped)} skipped*")
     ]
+    if result.notes:
+        blocks.append(section("\n".join(f":information_source: {esc(n)}" for n in result.notes)))
     lines = [f"• {esc(i.label)}: {esc(i.reason or '')}" for i in skipped[:MAX_RESULT_LINES]]
     if lines:
         blocks.append(section("*Skipped*\n" + "\n".join(lines)))
