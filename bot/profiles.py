@@ -22,7 +22,7 @@ from bot.errors import Conflict, InvalidInput, NotFound
 from bot.permissions import Actor, Permission
 from bot.text import clean_name, row_id
 from storage.db import INCLUDE_ARCHIVED, Database
-from storage.models import AdAccount, Profile, ProfileAccess, ProfileStatus, fold
+from storage.models import AdAccount, Profile, ProfileAccess, ProfileStatus, fold, natural_key
 from storage.secrets import Secret
 
 NAME_MAX_LEN = 80
@@ -103,13 +103,14 @@ class ProfileService:
 
     async def list_profiles(self, actor: Actor, provider: str | None = None) -> list[ProfileCard]:
         actor.require(Permission.VIEW)
-        stmt = select(Profile).order_by(Profile.provider, Profile.name_key)
+        stmt = select(Profile)
         if provider is not None:
             self.provider(provider)
             stmt = stmt.where(Profile.provider == provider)
         async with self._db.reader() as session:
             profiles = (await session.scalars(stmt)).all()
-            return await self._cards(session, list(profiles))
+            ordered = sorted(profiles, key=lambda p: (p.provider, natural_key(p.name), p.id))
+            return await self._cards(session, ordered)
 
     async def get(self, actor: Actor, profile_id: int) -> ProfileCard:
         actor.require(Permission.VIEW)
@@ -162,7 +163,9 @@ class ProfileService:
                     query.with_only_columns(func.count(AdAccount.id)).order_by(None)
                 )
                 accounts = (
-                    await session.scalars(query.order_by(AdAccount.search_text).limit(limit))
+                    await session.scalars(
+                        query.order_by(AdAccount.sort_key, AdAccount.id).limit(limit)
+                    )
                 ).all()
                 names = dict(
                     (

@@ -27,6 +27,7 @@ from storage.models import (
     IntegrationTracker,
     Tracker,
     fold,
+    natural_key,
 )
 
 TRACKER_KINDS = ("voluum", "redtrack", "binom", "clickflare", "keitaro", "other")
@@ -160,7 +161,9 @@ class TrackerService:
     async def list_trackers(self, actor: Actor) -> list[TrackerInfo]:
         actor.require(Permission.VIEW)
         async with self._db.reader() as session:
-            trackers = (await session.scalars(select(Tracker).order_by(Tracker.name_key))).all()
+            trackers = sorted(
+                (await session.scalars(select(Tracker))).all(), key=lambda t: natural_key(t.name)
+            )
             defaults = (await session.scalars(select(IntegrationTracker))).all()
             counts = dict(
                 (
