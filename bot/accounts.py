@@ -263,7 +263,7 @@ class AccountService:
                 condition = condition | (Profile.id == number)
             profile_ids = (await session.scalars(select(Profile.id).where(condition))).all()
             if not profile_ids:
-                raise NotFound(f"No profile named {ref!r}.")
+                raise NotFound(f"No profile named {ref!r}.", field="profile")
             stmt = stmt.where(AdAccount.profile_id.in_(profile_ids))
         if flt.text and flt.text.strip():
             stmt = stmt.where(

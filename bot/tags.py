@@ -85,7 +85,7 @@ async def existing_tags(session: AsyncSession, names: Sequence[str]) -> list[Tag
     typo is noticed."""
     found, missing = await known_tags(session, names)
     if missing:
-        raise NotFound(f"No tag named {', '.join(repr(m) for m in missing)}.")
+        raise NotFound(f"No tag named {', '.join(repr(m) for m in missing)}.", field="tag")
     return found
 
 

@@ -10,15 +10,15 @@ from typing import Any
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.accounts import AccountFilter
 from bot.errors import InvalidInput, NotFound
 from bot.permissions import Actor, Permission
 from bot.sync import SyncReport
 from handlers.deps import Deps
 from handlers.ids import Action
+from handlers.list_filters import account_filter, list_state, split_name_hint
 from handlers.loading import open_modal
 from handlers.metadata import ListState, ModalContext, StaleMetadata
-from handlers.registry import COMMAND, Registry, parse_options
+from handlers.registry import COMMAND, Registry
 from handlers.replies import tell
 from handlers.views import audit as audit_views
 from handlers.views import help as help_views
@@ -30,8 +30,6 @@ from handlers.views.profiles import profiles_list
 from handlers.views.trackers import trackers_message
 
 PAGE_SIZE = 10
-MAX_FILTER_TEXT = 100
-MAX_FILTER_TAGS = 5
 _MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 _CHANNEL = re.compile(r"^<#([CG][A-Z0-9]+)(?:\|[^>]*)?>$")
 
@@ -56,47 +54,6 @@ class Call:
             payload.get("blocks"),
             replace=replace,
         )
-
-
-def list_state(args: list[str], providers: tuple[str, ...]) -> ListState:
-    options, rest = parse_options(args, ("status", "tag", "profile"))
-    provider = None
-    enabled = None
-    words = []
-    for word in rest:
-        lowered = word.lower()
-        if lowered in providers and provider is None:
-            provider = lowered
-        elif lowered in ("on", "off") and enabled is None:
-            enabled = lowered == "on"
-        else:
-            words.append(word)
-    status = (options.get("status") or ["active"])[-1].lower()
-    if status not in ("active", "archived", "all"):
-        raise InvalidInput("`status:` must be `active`, `archived` or `all`.")
-    tags = tuple(options.get("tag", ()))
-    if len(tags) > MAX_FILTER_TAGS:
-        raise InvalidInput(f"At most {MAX_FILTER_TAGS} `tag:` filters at once.")
-    text = " ".join(words) or None
-    if text and len(text) > MAX_FILTER_TEXT:
-        raise InvalidInput(f"Search text is limited to {MAX_FILTER_TEXT} characters.")
-    profile = (options.get("profile") or [None])[-1]
-    if profile and len(profile) > 80:
-        raise InvalidInput("That profile name is too long.")
-    return ListState(
-        provider=provider, status=status, tags=tags, profile=profile, enabled=enabled, text=text
-    )
-
-
-def account_filter(state: ListState) -> AccountFilter:
-    return AccountFilter(
-        provider=state.provider,
-        status=state.status,  # type: ignore[arg-type]
-        tags=state.tags,
-        profile=state.profile,
-        enabled=state.enabled,
-        text=state.text,
-    )
 
 
 async def render_accounts(deps: Deps, actor: Actor, state: ListState) -> dict[str, Any]:
@@ -131,13 +88,20 @@ async def help_command(call: Call) -> None:
     "accounts",
     usage="accounts [tiktok|mediago] [status:active|archived|all] [tag:X] [profile:Y] [on|off] "
     "[text]",
-    summary="List ad accounts, with a menu per account and bulk actions.",
+    summary="List ad accounts, with a menu per account and bulk actions (quote names with "
+    'spaces: `profile:"TikTok 2"`).',
     permission=Permission.VIEW,
     aliases=("list",),
 )
 async def accounts_command(call: Call) -> None:
     state = list_state(call.args, tuple(call.deps.core.catalog))
-    await call.reply(await render_accounts(call.deps, call.actor, state))
+    try:
+        payload = await render_accounts(call.deps, call.actor, state)
+    except NotFound as exc:
+        raise NotFound(
+            exc.message + split_name_hint(call.args, exc.field), field=exc.field
+        ) from None
+    await call.reply(payload)
 
 
 @registry.register(
