@@ -44,8 +44,8 @@ from handlers.views.modals import (
     result_mark,
     tag_option_value,
     tags_modal,
-    tracker_settings_modal,
 )
+from handlers.views.trackers import tracker_settings_modal
 
 _SIMPLE_OPS = {
     "enable": BulkAction.ENABLE,

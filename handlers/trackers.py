@@ -1,12 +1,15 @@
-"""Listeners for tracker connections and integration defaults."""
+"""Listeners for tracker connections and integration defaults, and for the tracker choice in an
+account's tracker settings, which redraws that form for the tracker chosen."""
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import DomainError
@@ -15,19 +18,37 @@ from bot.text import clean_name, row_id
 from bot.trackers import NAME_MAX_LEN, clean_kind, clean_template
 from handlers.deps import Deps
 from handlers.forms import picked, selected, tell_submitter, text_value
-from handlers.ids import Action, Field, Modal
+from handlers.ids import INPUT_ACTION, Action, Field, Modal
 from handlers.loading import loading_modal, open_modal
 from handlers.metadata import ModalContext, StaleMetadata, TrackerRef
 from handlers.replies import reported, requires, tell
 from handlers.views.blocks import esc, notice
-from handlers.views.modals import tracker_connection_modal
-from handlers.views.trackers import trackers_message
+from handlers.views.trackers import (
+    tracker_connection_modal,
+    tracker_settings_modal,
+    trackers_message,
+)
+
+log = logging.getLogger(__name__)
 
 DEFAULT_PICKER = re.compile(rf"^{re.escape(Action.TRACKER_DEFAULT)}\.[a-z0-9_]+$")
+TRACKER_PICKED = {"block_id": Field.TRACKER, "action_id": INPUT_ACTION}
+"""The tracker select of an account's tracker settings (it dispatches on choice)."""
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
     core = deps.core
+
+    async def redraw(
+        body: dict[str, Any],
+        client: AsyncWebClient,
+        respond: AsyncRespond,
+        actor: Actor,
+    ) -> None:
+        trackers = await core.trackers.list_trackers(actor)
+        defaults = await core.trackers.integration_defaults(actor)
+        shown = trackers_message(trackers, defaults, can_manage=True)
+        await tell(body, client, respond, shown["text"], shown["blocks"], replace=True)
 
     @app.action(Action.TRACKER_ADD, middleware=[requires(Permission.MANAGE)])
     @reported
@@ -54,6 +75,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
     async def save(ack: Any, body: dict, context: Any, client: AsyncWebClient) -> None:
         view = body["view"]
         meta = ModalContext.decode(view.get("private_metadata"))
+        actor: Actor = context["actor"]
         errors = {}
         fields: dict[str, str] = {}
         for field, check in (
@@ -70,7 +92,6 @@ def register(app: AsyncApp, deps: Deps) -> None:
             await ack(response_action="errors", errors=errors)
             return
         await ack()
-        actor: Actor = context["actor"]
         name, kind, template = fields[Field.NAME], fields[Field.KIND], fields[Field.TEMPLATE]
         if meta.tracker_id:
             await core.trackers.update(
@@ -94,7 +115,36 @@ def register(app: AsyncApp, deps: Deps) -> None:
         provider, _, choice = picked(body).partition(":")
         tracker_id = row_id(choice)
         await core.trackers.set_integration_default(actor, provider, tracker_id)
-        trackers = await core.trackers.list_trackers(actor)
-        defaults = await core.trackers.integration_defaults(actor)
-        shown = trackers_message(trackers, defaults, can_manage=True)
-        await tell(body, client, respond, shown["text"], shown["blocks"], replace=True)
+        await redraw(body, client, respond, actor)
+
+    @app.action(TRACKER_PICKED, middleware=[requires(Permission.MANAGE)])
+    @reported
+    async def tracker_picked(ack: Any, body: dict, context: Any, client: AsyncWebClient) -> None:
+        """Redraw the open tracker settings for the tracker just chosen, so that the template
+        hint names that tracker's template. Block and action ids stay as they were, so Slack
+        keeps what was typed; the view's `hash` makes Slack refuse the update if the form
+        changed meanwhile (a quicker second choice), which then shows its own."""
+        await ack()
+        view = body.get("view") or {}
+        meta = ModalContext.decode(view.get("private_metadata"))
+        if len(meta.account_ids) != 1:
+            raise StaleMetadata()
+        actor: Actor = context["actor"]
+        (account_id,) = meta.account_ids
+        row = await core.accounts.get(actor, account_id)
+        override = await core.trackers.override_of(actor, account_id)
+        form = tracker_settings_modal(
+            meta,
+            row,
+            await core.trackers.list_trackers(actor),
+            (await core.trackers.integration_defaults(actor)).get(row.provider),
+            override_tracker_id=override.tracker_id if override else None,
+            override_template=override.tracking_template if override else None,
+            chosen=picked(body),
+        )
+        try:
+            await client.views_update(view_id=view.get("id"), hash=view.get("hash"), view=form)
+        except SlackApiError as exc:
+            if exc.response.get("error") != "hash_conflict":
+                raise
+            log.info("a newer tracker choice redrew the form first")

@@ -26,11 +26,13 @@ from handlers.views.modals import (
     mediago_credentials_modal,
     rename_modal,
     tags_modal,
-    tracker_connection_modal,
-    tracker_settings_modal,
 )
 from handlers.views.profiles import profiles_list
-from handlers.views.trackers import trackers_message
+from handlers.views.trackers import (
+    tracker_connection_modal,
+    tracker_settings_modal,
+    trackers_message,
+)
 from tests.slack_limits import check_message, check_modal, mrkdwn_texts
 from tests.support import ADMIN, GUEST, MEMBER
 
