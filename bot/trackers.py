@@ -263,7 +263,10 @@ class TrackerService:
                 session, actor, [Change("tracker.update", target, before, after)], at=now
             )
 
-    async def delete(self, actor: Actor, tracker_id: int) -> None:
+    async def delete(self, actor: Actor, tracker_id: int) -> str:
+        """Delete a tracker nothing uses, and return its name. One that is an integration's
+        default, or that accounts link (archived ones too: they keep their settings), is
+        refused with what to change first."""
         actor.require(Permission.MANAGE)
         now = self._clock()
         async with self._db.transaction() as session:
@@ -277,8 +280,8 @@ class TrackerService:
             ).all()
             if defaults:
                 raise Conflict(
-                    f"{tracker.name} is the default tracker for {', '.join(defaults)}; "
-                    "choose another default first."
+                    f"{tracker.name} is the default tracker for {', '.join(sorted(defaults))}; "
+                    "choose another default (or none) for it first."
                 )
             overrides = await session.scalar(
                 select(func.count())
@@ -287,7 +290,11 @@ class TrackerService:
                 .execution_options(include_archived=True)
             )
             if overrides:
-                raise Conflict(f"{overrides} account(s) link {tracker.name}; unlink them first.")
+                raise Conflict(
+                    f"{overrides} account(s) link {tracker.name} directly (archived ones "
+                    "included); give them another tracker or the integration default first "
+                    "(Bulk actions → Use the integration's default tracker)."
+                )
             before = {
                 "name": tracker.name,
                 "kind": tracker.kind,
@@ -307,6 +314,7 @@ class TrackerService:
                 ],
                 at=now,
             )
+            return tracker.name
 
     async def set_integration_default(
         self, actor: Actor, provider: str, tracker_id: int | None

@@ -248,7 +248,7 @@ def sync_line(report: SyncReport) -> str:
 @registry.register(
     "trackers",
     usage="trackers",
-    summary="Tracker connections and the default tracker of each integration.",
+    summary="Tracker connections (add, edit, delete) and the default tracker of each integration.",
     permission=Permission.VIEW,
 )
 async def trackers_command(call: Call) -> None:

@@ -23,6 +23,7 @@ class Action(StrEnum):
     PROFILE_REMOVE = "profiles.remove"
     TRACKER_ADD = "trackers.add"
     TRACKER_EDIT = "trackers.edit"
+    TRACKER_DELETE = "trackers.delete"
     TRACKER_DEFAULT = "trackers.default"
     ALERT_REAUTH = "alerts.reauth"
     ALERT_CREDENTIALS = "alerts.credentials"

@@ -44,10 +44,11 @@ def register(app: AsyncApp, deps: Deps) -> None:
         client: AsyncWebClient,
         respond: AsyncRespond,
         actor: Actor,
+        done: str | None = None,
     ) -> None:
         trackers = await core.trackers.list_trackers(actor)
         defaults = await core.trackers.integration_defaults(actor)
-        shown = trackers_message(trackers, defaults, can_manage=True)
+        shown = trackers_message(trackers, defaults, can_manage=True, notice=done)
         await tell(body, client, respond, shown["text"], shown["blocks"], replace=True)
 
     @app.action(Action.TRACKER_ADD, middleware=[requires(Permission.MANAGE)])
@@ -102,6 +103,21 @@ def register(app: AsyncApp, deps: Deps) -> None:
         await tell_submitter(
             body, client, meta, notice(f":white_check_mark: Tracker *{esc(name)}* saved.")
         )
+
+    @app.action(Action.TRACKER_DELETE, middleware=[requires(Permission.MANAGE)])
+    @reported
+    async def delete(
+        ack: Any, body: dict, context: Any, client: AsyncWebClient, respond: AsyncRespond
+    ) -> None:
+        """Confirmed in Slack's dialog first; a tracker still in use is refused with what to do
+        (`TrackerService.delete`), and the list is redrawn without it otherwise."""
+        await ack()
+        actor: Actor = context["actor"]
+        tracker_id = TrackerRef.decode(body["actions"][0].get("value")).tracker_id
+        if tracker_id is None:
+            raise StaleMetadata()
+        name = await core.trackers.delete(actor, tracker_id)
+        await redraw(body, client, respond, actor, f":wastebasket: Tracker *{esc(name)}* deleted.")
 
     @app.action(DEFAULT_PICKER, middleware=[requires(Permission.MANAGE)])
     @reported

@@ -174,6 +174,7 @@ BUTTONS: dict[str, Click] = {
     "remove": lambda w: p.button(Action.PROFILE_REMOVE, ProfileRef(w.spare).encode()),
     "add tracker": lambda w: p.button(Action.TRACKER_ADD, TrackerRef().encode()),
     "edit tracker": lambda w: p.button(Action.TRACKER_EDIT, TrackerRef(w.tracker).encode()),
+    "delete tracker": lambda w: p.button(Action.TRACKER_DELETE, TrackerRef(w.tracker).encode()),
     "default tracker": lambda w: p.static_select(
         f"{Action.TRACKER_DEFAULT}.tiktok", f"tiktok:{w.tracker}"
     ),

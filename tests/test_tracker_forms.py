@@ -1,5 +1,6 @@
 """The tracker forms and list through Slack: more trackers than a select holds, a stored tracker
-type the list no longer knows, and the template hint following the tracker chosen."""
+type the list no longer knows, deleting trackers, and the template hint following the tracker
+chosen."""
 
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ from sqlalchemy import insert, select
 from bot.trackers import TrackerSettings
 from fakes import slack_payloads as p
 from handlers.ids import INPUT_ACTION, Action, Field, Modal
-from handlers.metadata import row_op_value
+from handlers.metadata import TrackerRef, row_op_value
 from handlers.views.blocks import offered
-from storage.models import Tracker
+from storage.models import AuditEvent, Tracker
 from tests.harness import BotUnderTest
 from tests.support import ADMIN, ManualClock
 from tests.test_slack_features import find, list_message, opened_view, seed, text_of
@@ -148,6 +149,49 @@ async def test_a_stored_tracker_type_the_form_does_not_offer_can_be_edited(bot, 
         return tracker.kind == "other"
 
     await wait_until(saved)
+
+
+async def test_trackers_can_be_deleted_unless_in_use(bot, clock):
+    data = await seed(bot, clock)
+    core = bot.runtime.core
+    spare = await core.trackers.create(ADMIN, name="Spare", kind="binom", template="?s=1")
+    default = await core.trackers.create(ADMIN, name="Main", kind="voluum", template="?m=1")
+    linked = await core.trackers.create(ADMIN, name="Linked", kind="redtrack", template="?l=1")
+    await core.trackers.set_integration_default(ADMIN, "tiktok", default)
+    await core.bulk.set_tracker(ADMIN, data["ids"][:2], TrackerSettings(tracker_id=linked))
+    _, url = await bot.command("trackers")
+    (page,) = await bot.responses_to(url)
+
+    delete = find(page, Action.TRACKER_DELETE)
+    assert delete["style"] == "danger" and delete["confirm"]["confirm"]["text"] == "Delete"
+
+    for tracker_id, refusal in (
+        (default, "Main is the default tracker for tiktok"),
+        (linked, "2 account(s) link Linked directly"),
+    ):
+        _, url = await bot.click(
+            p.button(Action.TRACKER_DELETE, value_of(page, tracker_id)), message=page
+        )
+        (reply,) = await bot.responses_to(url)
+        assert reply["text"].startswith(":warning: " + refusal), reply["text"]
+
+    _, url = await bot.click(p.button(Action.TRACKER_DELETE, value_of(page, spare)), message=page)
+    (redrawn,) = await bot.responses_to(url)
+    assert redrawn["replace_original"] is True
+    assert ":wastebasket: Tracker *Spare* deleted." in text_of(redrawn)
+    assert "*Spare*" not in text_of(redrawn["blocks"][1:])
+    assert sorted(t.name for t in await core.trackers.list_trackers(ADMIN)) == ["Linked", "Main"]
+    async with core.db.reader() as session:
+        (audited,) = (
+            await session.scalars(select(AuditEvent).where(AuditEvent.action == "tracker.delete"))
+        ).all()
+    assert (audited.target_label, audited.actor_id) == ("Spare", "UADMIN1")
+
+
+def value_of(page: dict[str, Any], tracker_id: int) -> str:
+    value = TrackerRef(tracker_id).encode()
+    assert value in text_of(page)  # a button the list really shows
+    return value
 
 
 async def test_the_template_hint_follows_the_tracker_chosen(bot, clock):

@@ -15,6 +15,7 @@ from handlers.views.blocks import (
     Block,
     actions,
     button,
+    confirm_dialog,
     context,
     esc,
     input_block,
@@ -81,14 +82,42 @@ def default_picker(
     }
 
 
+def tracker_buttons(tracker: TrackerInfo) -> Block:
+    ref = TrackerRef(tracker.id).encode()
+    return actions(
+        [
+            button("Edit", Action.TRACKER_EDIT, ref),
+            button(
+                "Delete",
+                Action.TRACKER_DELETE,
+                ref,
+                style="danger",
+                confirm=confirm_dialog(
+                    "Delete this tracker?",
+                    f"{esc(trunc(tracker.name, 80))} and its tracking template will be deleted. A "
+                    "tracker that is an integration's default, or that accounts link, stays "
+                    "until they use another.",
+                    "Delete",
+                ),
+            ),
+        ]
+    )
+
+
 def trackers_message(
-    trackers: list[TrackerInfo], defaults: dict[str, TrackerInfo | None], *, can_manage: bool
+    trackers: list[TrackerInfo],
+    defaults: dict[str, TrackerInfo | None],
+    *,
+    can_manage: bool,
+    notice: str | None = None,
 ) -> dict[str, Any]:
+    """`notice` (what was just done) goes on top, above the list as it is now."""
     lines = [
         f"*{provider_name(p)}*: {esc(d.name) if d else '_no default tracker_'}"
         for p, d in defaults.items()
     ]
-    blocks: list[Block] = [section("*Integration defaults*\n" + "\n".join(lines))]
+    blocks: list[Block] = [context(notice)] if notice else []
+    blocks.append(section("*Integration defaults*\n" + "\n".join(lines)))
     if can_manage and trackers:
         blocks.append(actions([default_picker(p, trackers, d) for p, d in defaults.items()]))
     if not trackers:
@@ -99,16 +128,14 @@ def trackers_message(
             if tracker.overriding_accounts
             else ""
         )
-        text = (
-            f"*{esc(tracker.name)}* · {esc(tracker.kind)}{overriding}\n"
-            f"`{esc(trunc(tracker.tracking_template, 500))}`"
+        blocks.append(
+            section(
+                f"*{esc(tracker.name)}* · {esc(tracker.kind)}{overriding}\n"
+                f"`{esc(trunc(tracker.tracking_template, 500))}`"
+            )
         )
-        accessory = (
-            button("Edit", Action.TRACKER_EDIT, TrackerRef(tracker.id).encode())
-            if can_manage
-            else None
-        )
-        blocks.append(section(text, accessory=accessory))
+        if can_manage:
+            blocks.append(tracker_buttons(tracker))
     if len(trackers) > MAX_TRACKERS:
         blocks.append(context(f"{len(trackers) - MAX_TRACKERS} more not shown."))
     if can_manage:
