@@ -327,14 +327,23 @@ class ProfileService:
             (card,) = await self._cards(session, [profile])
             return card
 
+    async def check_rename(self, actor: Actor, profile_id: int, name: str) -> None:
+        """The refusals `rename` would give, from one quick read, so that a form can show them
+        before it closes; `rename` checks again in its transaction."""
+        actor.require(Permission.MANAGE)
+        async with self._db.reader() as session:
+            profile = await self._get(session, profile_id)
+            self._renamable(profile, name)
+            if fold(name) != profile.name_key:
+                await self._unique_name(session, profile.provider, name)
+
     async def rename(self, actor: Actor, profile_id: int, name: str) -> ProfileCard:
         actor.require(Permission.MANAGE)
         name = clean_name(name, what="profile name", max_len=NAME_MAX_LEN, field="name")
         now = self._clock()
         async with self._db.transaction() as session:
             profile = await self._get(session, profile_id)
-            if profile.name == name:
-                raise Conflict(f"The profile is already called {name}.", field="name")
+            self._renamable(profile, name)
             if fold(name) != profile.name_key:
                 await self._unique_name(session, profile.provider, name)
             before = {"name": profile.name}
@@ -432,6 +441,11 @@ class ProfileService:
         if profile is None:
             raise NotFound("That profile no longer exists.")
         return profile
+
+    @staticmethod
+    def _renamable(profile: Profile, name: str) -> None:
+        if profile.name == name:
+            raise Conflict(f"The profile is already called {name}.", field="name")
 
     @staticmethod
     async def _unique_name(session: AsyncSession, provider: str, name: str) -> None:

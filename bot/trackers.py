@@ -263,6 +263,15 @@ class TrackerService:
                 session, actor, [Change("tracker.update", target, before, after)], at=now
             )
 
+    async def check_name(self, actor: Actor, name: str, *, tracker_id: int | None) -> None:
+        """Refuse a name another tracker has, with one quick read, so that a form can say so
+        before it closes; `create` and `update` check again in their transaction."""
+        actor.require(Permission.MANAGE)
+        async with self._db.reader() as session:
+            taken = await session.scalar(select(Tracker.id).where(Tracker.name_key == fold(name)))
+        if taken is not None and taken != tracker_id:
+            raise Conflict(f"A tracker named {name!r} already exists.", field="name")
+
     async def delete(self, actor: Actor, tracker_id: int) -> str:
         """Delete a tracker nothing uses, and return its name. One that is an integration's
         default, or that accounts link (archived ones too: they keep their settings), is

@@ -74,6 +74,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
     @app.view(Modal.TRACKER_CONNECTION, middleware=[requires(Permission.MANAGE)])
     @reported
     async def save(ack: Any, body: dict, context: Any, client: AsyncWebClient) -> None:
+        """Everything that can be checked before the form closes is: the fields, and (one
+        quick read) whether another tracker has the name. `create`/`update` check the name
+        again in their transaction; losing that race is reported like any refusal."""
         view = body["view"]
         meta = ModalContext.decode(view.get("private_metadata"))
         actor: Actor = context["actor"]
@@ -89,6 +92,13 @@ def register(app: AsyncApp, deps: Deps) -> None:
                 fields[field] = check(raw or "")
             except DomainError as exc:
                 errors[field] = exc.message
+        if Field.NAME not in errors:
+            try:
+                await core.trackers.check_name(
+                    actor, fields[Field.NAME], tracker_id=meta.tracker_id
+                )
+            except DomainError as exc:
+                errors[Field.NAME] = exc.message
         if errors:
             await ack(response_action="errors", errors=errors)
             return

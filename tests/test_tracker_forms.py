@@ -1,6 +1,6 @@
 """The tracker forms and list through Slack: more trackers than a select holds, a stored tracker
-type the list no longer knows, deleting trackers, and the template hint following the tracker
-chosen."""
+type the list no longer knows, deleting trackers, the template hint following the tracker chosen,
+and a taken name shown in the form."""
 
 from __future__ import annotations
 
@@ -12,9 +12,10 @@ from sqlalchemy import insert, select
 from bot.trackers import TrackerSettings
 from fakes import slack_payloads as p
 from handlers.ids import INPUT_ACTION, Action, Field, Modal
-from handlers.metadata import TrackerRef, row_op_value
+from handlers.metadata import ProfileRef, TrackerRef, row_op_value
 from handlers.views.blocks import offered
 from storage.models import AuditEvent, Tracker
+from tests.factories import make_profile
 from tests.harness import BotUnderTest
 from tests.support import ADMIN, ManualClock
 from tests.test_slack_features import find, list_message, opened_view, seed, text_of
@@ -228,3 +229,43 @@ async def test_a_stale_tracker_choice_is_dropped_quietly(bot, clock):
     await bot.slack.wait_for("views.update", 2)
     await bot.runtime.background.drain()
     assert bot.slack.calls_to("chat.postMessage") == []  # no error DM for a harmless race
+
+
+async def test_a_taken_tracker_name_is_shown_in_the_form(bot, clock):
+    await bot.runtime.core.trackers.create(ADMIN, name="Voluum", kind="voluum", template="?v=1")
+    _, url = await bot.command("trackers")
+    (page,) = await bot.responses_to(url)
+    await bot.press(page, Action.TRACKER_ADD)
+    view = await opened_view(bot)
+    reply = await bot.submit(
+        view,
+        {
+            Field.NAME: {INPUT_ACTION: p.text_value("VOLUUM")},
+            Field.KIND: {INPUT_ACTION: p.selected("voluum")},
+            Field.TEMPLATE: {INPUT_ACTION: p.text_value("?v=2")},
+        },
+    )
+    assert reply.json == {
+        "response_action": "errors",
+        "errors": {Field.NAME: "A tracker named 'VOLUUM' already exists."},
+    }
+    assert len(await bot.runtime.core.trackers.list_trackers(ADMIN)) == 1
+    assert bot.slack.calls_to("chat.postMessage") == []
+
+
+async def test_a_taken_profile_name_is_shown_in_the_rename_form(bot, clock):
+    db = bot.runtime.core.db
+    await make_profile(db, clock(), name="Main")
+    spare = await make_profile(db, clock(), name="Spare")
+    _, url = await bot.command("profiles")
+    (cards,) = await bot.responses_to(url)
+    await bot.click(p.button(Action.PROFILE_RENAME, ProfileRef(spare).encode()), message=cards)
+    view = await opened_view(bot)
+    for typed, error in (
+        ("main", "A tiktok profile named 'main' already exists."),
+        ("Spare", "The profile is already called Spare."),
+    ):
+        reply = await bot.submit(view, {Field.NAME: {INPUT_ACTION: p.text_value(typed)}})
+        assert reply.json == {"response_action": "errors", "errors": {Field.NAME: error}}
+    assert (await bot.runtime.core.profiles.get(ADMIN, spare)).name == "Spare"
+    assert bot.slack.calls_to("chat.postMessage") == []
