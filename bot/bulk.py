@@ -25,6 +25,7 @@ from bot.errors import Conflict, InvalidInput, NotFound
 from bot.permissions import Actor, Permission
 from bot.tags import clean_tags, ensure_tags, known_tags
 from bot.trackers import KEEP, TrackerSettings, clean_template, override_snapshot
+from bot.tracking_templates import PROVIDER_MACROS, check_template
 from storage.db import INCLUDE_ARCHIVED, Database
 from storage.models import (
     AccountTag,
@@ -357,9 +358,11 @@ class BulkService:
     async def set_tracker(
         self, actor: Actor, account_ids: Sequence[int], settings: TrackerSettings
     ) -> BulkResult:
+        """An account's own template may hold only its network's macros; one that holds
+        another's is skipped, with the macros it may use."""
         template = settings.template
         if isinstance(template, str):
-            template = clean_template(template, field="template")
+            template = clean_template(template, tuple(PROVIDER_MACROS), field="template")
 
         async def mutate(
             session: AsyncSession, accounts: list[AdAccount], out: _Outcome, now: datetime
@@ -383,6 +386,12 @@ class BulkService:
                 if account.archived:
                     out.skip(account, "archived; unarchive it first")
                     continue
+                if isinstance(template, str):
+                    try:
+                        check_template(template, (account.provider,))
+                    except InvalidInput as exc:
+                        out.skip(account, exc.message)
+                        continue
                 current = overrides.get(account.id)
                 before = override_snapshot(current)
                 after = {

@@ -20,6 +20,7 @@ from bot.clock import Clock
 from bot.errors import Conflict, InvalidInput, NotFound
 from bot.permissions import Actor, Permission
 from bot.text import clean_block, clean_name
+from bot.tracking_templates import check_template
 from storage.db import Database
 from storage.models import (
     AccountTrackerOverride,
@@ -81,8 +82,11 @@ class TrackerSettings:
     template: str | _Keep | None = KEEP
 
 
-def clean_template(value: str, *, field: str | None = None) -> str:
-    return clean_block(value, what="tracking template", max_len=TEMPLATE_MAX_LEN, field=field)
+def clean_template(value: str, providers: Sequence[str], *, field: str | None = None) -> str:
+    """A template that only holds macros of `providers` (`bot.tracking_templates`)."""
+    template = clean_block(value, what="tracking template", max_len=TEMPLATE_MAX_LEN, field=field)
+    check_template(template, providers, field=field)
+    return template
 
 
 def clean_kind(value: str, *, field: str | None = None) -> str:
@@ -205,7 +209,7 @@ class TrackerService:
         actor.require(Permission.MANAGE)
         name = clean_name(name, what="tracker name", max_len=NAME_MAX_LEN, field="name")
         kind = clean_kind(kind, field="kind")
-        template = clean_template(template, field="template")
+        template = clean_template(template, self._providers, field="template")
         now = self._clock()
         async with self._db.transaction() as session:
             await self._unique_name(session, name)
@@ -249,7 +253,9 @@ class TrackerService:
             if kind is not None:
                 tracker.kind = clean_kind(kind, field="kind")
             if template is not None:
-                tracker.tracking_template = clean_template(template, field="template")
+                tracker.tracking_template = clean_template(
+                    template, self._providers, field="template"
+                )
             after = {
                 "name": tracker.name,
                 "kind": tracker.kind,

@@ -81,7 +81,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             defaults = await core.trackers.integration_defaults(actor)
             override = await core.trackers.override_of(actor, account_id)
             view = tracker_settings_modal(
-                meta,
+                replace(meta, provider=row.provider),
                 row,
                 trackers,
                 defaults.get(row.provider),
@@ -210,9 +210,13 @@ def register(app: AsyncApp, deps: Deps) -> None:
         meta = ModalContext.decode(view.get("private_metadata"))
         choice = selected(view, Field.TRACKER) or "default"
         template_text = text_value(view, Field.TEMPLATE)
+        # The account's network: only its macros are filled in on this account's links.
+        providers = (meta.provider,) if meta.provider else tuple(core.catalog)
         try:
             template = (
-                clean_template(template_text, field=Field.TEMPLATE) if template_text else None
+                clean_template(template_text, providers, field=Field.TEMPLATE)
+                if template_text
+                else None
             )
         except DomainError as exc:
             await ack(

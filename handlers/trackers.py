@@ -38,6 +38,7 @@ TRACKER_PICKED = {"block_id": Field.TRACKER, "action_id": INPUT_ACTION}
 
 def register(app: AsyncApp, deps: Deps) -> None:
     core = deps.core
+    providers = tuple(core.catalog)
 
     async def redraw(
         body: dict[str, Any],
@@ -56,7 +57,8 @@ def register(app: AsyncApp, deps: Deps) -> None:
     async def add(ack: Any, body: dict, client: AsyncWebClient) -> None:
         await ack()
         meta = ModalContext(response_url=body.get("response_url"))
-        await open_modal(client, body["trigger_id"], tracker_connection_modal(meta, None))
+        view = tracker_connection_modal(meta, None, providers=providers)
+        await open_modal(client, body["trigger_id"], view)
 
     @app.action(Action.TRACKER_EDIT, middleware=[requires(Permission.MANAGE)])
     @reported
@@ -69,7 +71,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             if not found:
                 raise StaleMetadata()
             meta = ModalContext(response_url=body.get("response_url"), tracker_id=tracker_id)
-            await modal.show(tracker_connection_modal(meta, found[0]))
+            await modal.show(tracker_connection_modal(meta, found[0], providers=providers))
 
     @app.view(Modal.TRACKER_CONNECTION, middleware=[requires(Permission.MANAGE)])
     @reported
@@ -85,7 +87,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         for field, check in (
             (Field.NAME, lambda v: clean_name(v, what="tracker name", max_len=NAME_MAX_LEN)),
             (Field.KIND, clean_kind),
-            (Field.TEMPLATE, clean_template),
+            (Field.TEMPLATE, lambda v: clean_template(v, providers)),
         ):
             raw = selected(view, field) if field == Field.KIND else text_value(view, field)
             try:

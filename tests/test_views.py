@@ -230,8 +230,11 @@ def test_modals(name: str):
     )
     check_modal(manage_accounts_modal(meta(profile_id=1), ManageView(card(1, name), [], 0, [], 0)))
     check_modal(rename_modal(meta(profile_id=1), card(1, name)))
-    check_modal(tracker_connection_modal(meta(), None))
-    check_modal(tracker_connection_modal(meta(tracker_id=1), tracker_info(1, name)))
+    providers = ("tiktok", "mediago")
+    check_modal(tracker_connection_modal(meta(), None, providers=providers))
+    check_modal(
+        tracker_connection_modal(meta(tracker_id=1), tracker_info(1, name), providers=providers)
+    )
 
 
 def test_credentials_modal_never_carries_a_secret():

@@ -3,11 +3,13 @@ forms (a connection, an account's tracker settings), and the tracker choices eve
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from bot.accounts import AccountRow
 from bot.text import row_id
 from bot.trackers import TEMPLATE_MAX_LEN, TRACKER_KINDS, TrackerInfo
+from bot.tracking_templates import macro_help
 from handlers.ids import INPUT_ACTION, Action, Field, Modal
 from handlers.metadata import MAX_PRIVATE_METADATA, ModalContext, TrackerRef
 from handlers.views.blocks import (
@@ -201,7 +203,7 @@ def tracker_settings_modal(
             multiline=True,
             optional=True,
             max_length=TEMPLATE_MAX_LEN,
-            hint=trunc(f"{own}.", 2000),
+            hint=trunc(f"{own}. {macro_help((row.provider,))}", 2000),
         ),
     ]
     return modal(
@@ -216,7 +218,9 @@ def tracker_settings_modal(
 KIND_LABELS = {"redtrack": "RedTrack", "clickflare": "ClickFlare"}
 
 
-def tracker_connection_modal(meta: ModalContext, tracker: TrackerInfo | None) -> dict[str, Any]:
+def tracker_connection_modal(
+    meta: ModalContext, tracker: TrackerInfo | None, *, providers: Sequence[str]
+) -> dict[str, Any]:
     """A tracker whose stored type is no longer offered (a type since dropped from the list)
     gets no preselected type: Slack then asks for one, and the hint says what it was."""
     kinds = [option(KIND_LABELS.get(k, k.title()), k) for k in TRACKER_KINDS]
@@ -250,6 +254,7 @@ def tracker_connection_modal(meta: ModalContext, tracker: TrackerInfo | None) ->
             multiline=True,
             max_length=TEMPLATE_MAX_LEN,
             placeholder="?cid={{campaign.id}}&click_id=__CALLBACK_PARAM__",
+            hint=trunc(f"A link (https://…) or a query string. {macro_help(providers)}", 2000),
         ),
     ]
     title = "Edit tracker" if tracker else "Add tracker"
