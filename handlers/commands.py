@@ -13,14 +13,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.errors import InvalidInput, NotFound
 from bot.permissions import Actor, Permission
 from bot.sync import SyncReport
+from handlers.audit import audit_payload
 from handlers.deps import Deps
 from handlers.ids import Action
 from handlers.list_filters import account_filter, list_state, split_name_hint
 from handlers.loading import open_modal
-from handlers.metadata import ListState, ModalContext, StaleMetadata
+from handlers.metadata import AuditCursor, ListState, ModalContext, StaleMetadata
 from handlers.registry import COMMAND, Registry
 from handlers.replies import tell
-from handlers.views import audit as audit_views
 from handlers.views import help as help_views
 from handlers.views.accounts import accounts_list
 from handlers.views.blocks import actions, button, esc, message, notice, section
@@ -294,27 +294,34 @@ async def alerts_command(call: Call) -> None:
 
 @registry.register(
     "audit",
-    usage="audit [account|profile]",
-    summary="Who changed what, newest first.",
+    usage="audit [account|profile|bulk id]",
+    summary="Who changed what, from what to what, newest first; a bulk id (as bulk results "
+    "show it) lists that operation.",
     permission=Permission.VIEW,
 )
 async def audit_command(call: Call) -> None:
     core = call.deps.core
-    targets: list[tuple[str, str]] = []
-    title = "Recent changes"
+    cursor = AuditCursor()
     if call.args:
         ref = " ".join(call.args)
         try:
             row = await core.accounts.resolve(call.actor, ref)
-            targets, title = [("account", str(row.id))], f"Changes to {row.label}"
+            cursor = AuditCursor(f"Changes to {row.label}"[:150], targets=(f"account:{row.id}",))
         except NotFound:
             try:
                 card = await core.profiles.resolve(call.actor, ref)
+                cursor = AuditCursor(
+                    f"Changes to profile {card.name}"[:150], targets=(f"profile:{card.id}",)
+                )
             except NotFound:
-                raise NotFound(f"No ad account or profile called {ref[:80]!r}.") from None
-            targets, title = [("profile", str(card.id))], f"Changes to profile {card.name}"
-    entries = await core.audit.entries(call.actor, targets=targets, limit=20)
-    await call.reply(audit_views.audit_message(title, entries))
+                bulk_id = await core.audit.resolve_bulk(call.actor, ref)
+                if bulk_id is None:
+                    raise NotFound(
+                        f"No ad account or profile called {ref[:80]!r}, "
+                        "and no bulk operation has that id."
+                    ) from None
+                cursor = AuditCursor(f"Bulk operation {bulk_id[:8]}", bulk_id=bulk_id)
+    await call.reply(await audit_payload(call.deps, call.actor, cursor))
 
 
 @registry.register(

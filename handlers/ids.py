@@ -25,6 +25,7 @@ class Action(StrEnum):
     TRACKER_EDIT = "trackers.edit"
     TRACKER_DELETE = "trackers.delete"
     TRACKER_DEFAULT = "trackers.default"
+    AUDIT_NEXT = "audit.next"
     ALERT_REAUTH = "alerts.reauth"
     ALERT_CREDENTIALS = "alerts.credentials"
     ALERT_MOVE = "alerts.move"

@@ -186,7 +186,7 @@ BUTTONS: dict[str, Click] = {
         Action.ALERT_MOVE, AlertMove(w.alert, w.backup).encode()
     ),
 }
-VIEW_ONLY_ACTIONS = {Action.ACCOUNTS_PREV, Action.ACCOUNTS_NEXT, Action.LINK}
+VIEW_ONLY_ACTIONS = {Action.ACCOUNTS_PREV, Action.ACCOUNTS_NEXT, Action.AUDIT_NEXT, Action.LINK}
 
 
 def test_every_button_is_in_the_matrix():

@@ -8,13 +8,13 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.accounts import AccountPage, AccountRow, TagLabel
-from bot.audit import AuditEntry
+from bot.audit import AuditEntry, AuditPage
 from bot.bulk import BulkAction, BulkResult, ItemResult
 from bot.profiles import ManagedAccount, ManageView, ProfileCard
 from bot.roles import AdminList
 from bot.trackers import EffectiveTracker, TrackerInfo
 from handlers.commands import registry
-from handlers.metadata import ListState, ModalContext
+from handlers.metadata import AuditCursor, ListState, ModalContext
 from handlers.views.accounts import accounts_list
 from handlers.views.audit import audit_message
 from handlers.views.help import admins_message, help_message
@@ -156,8 +156,23 @@ def test_audit_and_help_and_admins(name: str):
         )
         for _ in range(40)
     ]
-    check_message(audit_message(name, entries))
-    check_message(audit_message(name, []))
+    page = AuditPage(entries, more=True, profiles={1: name[:80]}, trackers={2: name[:80]})
+    check_message(audit_message(name, page, next_page=AuditCursor(name[:150]).encode()))
+    check_message(audit_message(name, AuditPage([], more=False), next_page=None))
+    tagged = AuditEntry(
+        NOW,
+        "U1",
+        "x",
+        "account.tags.add",
+        "account",
+        "1",
+        name[:300],
+        {"tags": [name[:64]] * 50, "profile_id": 1, "tracker_id": 2},
+        {"tags": [f"{name[:60]}{n}" for n in range(50)], "profile_id": 3, "tracker_id": None},
+        "button",
+        None,
+    )
+    check_message(audit_message(name, AuditPage([tagged] * 20, more=False), next_page=None))
     for actor in (ADMIN, MEMBER, GUEST):
         check_message(help_message(registry, actor, error=name[:200]))
     check_message(admins_message(AdminList(("U1",) * 50, ("U2",) * 200)))

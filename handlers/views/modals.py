@@ -300,7 +300,10 @@ def bulk_result_view(title: str, result: BulkResult) -> dict[str, Any]:
     if len(done) > MAX_RESULT_LINES:
         blocks.append(context(f"…and {len(done) - MAX_RESULT_LINES} more done."))
     if result.bulk_id:
-        blocks.append(context(f"Audited as one bulk operation `{result.bulk_id[:8]}`."))
+        short = result.bulk_id[:8]
+        blocks.append(
+            context(f"Audited as one bulk operation `{short}`: see it with `/adops audit {short}`.")
+        )
     return modal(Modal.RESULT, title, blocks)
 
 
