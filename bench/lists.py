@@ -33,6 +33,7 @@ from storage.models import (
     Tag,
     TagSource,
     fold,
+    natural_key,
     search_text,
 )
 from storage.secrets import Keyring, Secret
@@ -86,6 +87,7 @@ async def populate(db: Database, count: int, rng: random.Random) -> list[int]:
                     "external_id": external_id,
                     "name": name,
                     "search_text": search_text(name, external_id),
+                    "sort_key": natural_key(name),
                     "enabled": n % 7 != 0,
                     "archived": n % 50 == 0,
                     "profile_id": profile.id,

@@ -30,6 +30,7 @@ from storage.models import (
     Tag,
     TagSource,
     fold,
+    natural_key,
 )
 
 Status = Literal["active", "archived", "all"]
@@ -121,7 +122,7 @@ class AccountService:
             page = max(1, min(page, pages))
             accounts = (
                 await session.scalars(
-                    stmt.order_by(AdAccount.search_text, AdAccount.id)
+                    stmt.order_by(AdAccount.sort_key, AdAccount.id)
                     .offset((page - 1) * page_size)
                     .limit(page_size)
                 )
@@ -191,7 +192,7 @@ class AccountService:
                 AdAccount.provider,
                 AdAccount.archived,
             )
-            .order_by(AdAccount.search_text, AdAccount.id)
+            .order_by(AdAccount.sort_key, AdAccount.id)
             .limit(max(1, min(limit, MAX_OPTIONS)))
         )
         if not include_archived:
@@ -213,7 +214,7 @@ class AccountService:
             stmt = await self._filtered(session, flt)
             ids = await session.scalars(
                 stmt.with_only_columns(AdAccount.id)
-                .order_by(AdAccount.search_text, AdAccount.id)
+                .order_by(AdAccount.sort_key, AdAccount.id)
                 .limit(limit)
             )
             return list(ids.all())
@@ -233,10 +234,9 @@ class AccountService:
                         Profile.status == ProfileStatus.ACTIVE,
                         Profile.provider == AdAccount.provider,
                     )
-                    .order_by(Profile.name_key)
                 )
             ).all()
-        return [(pid, name) for pid, name in rows]
+        return sorted(((pid, name) for pid, name in rows), key=lambda r: natural_key(r[1]))
 
     async def _filtered(self, session: AsyncSession, flt: AccountFilter) -> Select:
         stmt = select(AdAccount)
@@ -263,7 +263,7 @@ class AccountService:
                 condition = condition | (Profile.id == number)
             profile_ids = (await session.scalars(select(Profile.id).where(condition))).all()
             if not profile_ids:
-                raise NotFound(f"No profile named {ref!r}.")
+                raise NotFound(f"No profile named {ref!r}.", field="profile")
             stmt = stmt.where(AdAccount.profile_id.in_(profile_ids))
         if flt.text and flt.text.strip():
             stmt = stmt.where(
@@ -287,9 +287,10 @@ class AccountService:
             select(AccountTag.account_id, Tag.name, AccountTag.source, Tag.id)
             .join(Tag, Tag.id == AccountTag.tag_id)
             .where(AccountTag.account_id.in_(ids))
-            .order_by(AccountTag.source.desc(), Tag.name_key)
         )
-        for account_id, name, source, tag_id in tag_rows:
+        for account_id, name, source, tag_id in sorted(
+            tag_rows, key=lambda r: (r[2] == TagSource.AUTO, natural_key(r[1]))
+        ):
             tags[account_id].append(TagLabel(name, source == TagSource.AUTO, tag_id))
         trackers = await effective_trackers(session, accounts)
         rows = []

@@ -23,8 +23,9 @@ from bot.audit import Change, Target
 from bot.clock import Clock
 from bot.errors import Conflict, InvalidInput, NotFound
 from bot.permissions import Actor, Permission
-from bot.tags import clean_tags, ensure_tags, existing_tags
+from bot.tags import clean_tags, ensure_tags, known_tags
 from bot.trackers import KEEP, TrackerSettings, clean_template, override_snapshot
+from bot.tracking_templates import PROVIDER_MACROS, check_template
 from storage.db import INCLUDE_ARCHIVED, Database
 from storage.models import (
     AccountTag,
@@ -67,6 +68,8 @@ class BulkResult:
     action: BulkAction
     bulk_id: str | None
     items: tuple[ItemResult, ...]
+    notes: tuple[str, ...] = ()
+    """What was left out of the operation as a whole (say, a tag that does not exist)."""
 
     @property
     def done(self) -> list[ItemResult]:
@@ -88,6 +91,7 @@ class BulkResult:
 class _Outcome:
     results: dict[int, ItemResult] = field(default_factory=dict)
     changes: list[Change] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     def skip(self, account: AdAccount, reason: str) -> None:
         self.results[account.id] = ItemResult(account.id, account_label(account), False, reason)
@@ -242,12 +246,20 @@ class BulkService:
     async def remove_tags(
         self, actor: Actor, account_ids: Sequence[int], names: Sequence[str]
     ) -> BulkResult:
+        """A name no tag has is skipped, and said so in the result, rather than failing the
+        whole operation: the tags that do exist still come off."""
         wanted = clean_tags(names, field="tags")
 
         async def mutate(
             session: AsyncSession, accounts: list[AdAccount], out: _Outcome, _now: datetime
         ) -> None:
-            tags = await existing_tags(session, wanted)
+            tags, missing = await known_tags(session, wanted)
+            if missing:
+                out.notes.append(
+                    f"No tag named {', '.join(repr(m) for m in missing)}; "
+                    + ("it was" if len(missing) == 1 else "they were")
+                    + " skipped."
+                )
             tag_ids = {t.id for t in tags}
             live = [a for a in accounts if not a.archived]
             current = await _tag_names(session, [a.id for a in live])
@@ -256,6 +268,8 @@ class BulkService:
                 gone = [t for t in tags if (account.id, t.id) in have]
                 if account.archived:
                     out.skip(account, "archived; unarchive it first")
+                elif not tags:
+                    out.skip(account, "no such tag")
                 elif not gone:
                     out.skip(
                         account, "does not have " + ("that tag" if len(tags) == 1 else "these tags")
@@ -344,9 +358,11 @@ class BulkService:
     async def set_tracker(
         self, actor: Actor, account_ids: Sequence[int], settings: TrackerSettings
     ) -> BulkResult:
+        """An account's own template may hold only its network's macros; one that holds
+        another's is skipped, with the macros it may use."""
         template = settings.template
         if isinstance(template, str):
-            template = clean_template(template, field="template")
+            template = clean_template(template, tuple(PROVIDER_MACROS), field="template")
 
         async def mutate(
             session: AsyncSession, accounts: list[AdAccount], out: _Outcome, now: datetime
@@ -370,6 +386,12 @@ class BulkService:
                 if account.archived:
                     out.skip(account, "archived; unarchive it first")
                     continue
+                if isinstance(template, str):
+                    try:
+                        check_template(template, (account.provider,))
+                    except InvalidInput as exc:
+                        out.skip(account, exc.message)
+                        continue
                 current = overrides.get(account.id)
                 before = override_snapshot(current)
                 after = {
@@ -431,7 +453,12 @@ class BulkService:
             await mutate(session, [accounts[i] for i in ids if i in accounts], out, now)
             bulk_id = audit.new_bulk_id() if len(ids) > 1 and out.changes else None
             await audit.record(session, actor, out.changes, at=now, bulk_id=bulk_id)
-        return BulkResult(action=action, bulk_id=bulk_id, items=tuple(out.results[i] for i in ids))
+        return BulkResult(
+            action=action,
+            bulk_id=bulk_id,
+            items=tuple(out.results[i] for i in ids),
+            notes=tuple(out.notes),
+        )
 
 
 async def _tag_links(session: AsyncSession, account_ids: Sequence[int]) -> set[tuple[int, int]]:

@@ -22,7 +22,7 @@ from bot.errors import Conflict, InvalidInput, NotFound
 from bot.permissions import Actor, Permission
 from bot.text import clean_name, row_id
 from storage.db import INCLUDE_ARCHIVED, Database
-from storage.models import AdAccount, Profile, ProfileAccess, ProfileStatus, fold
+from storage.models import AdAccount, Profile, ProfileAccess, ProfileStatus, fold, natural_key
 from storage.secrets import Secret
 
 NAME_MAX_LEN = 80
@@ -103,13 +103,14 @@ class ProfileService:
 
     async def list_profiles(self, actor: Actor, provider: str | None = None) -> list[ProfileCard]:
         actor.require(Permission.VIEW)
-        stmt = select(Profile).order_by(Profile.provider, Profile.name_key)
+        stmt = select(Profile)
         if provider is not None:
             self.provider(provider)
             stmt = stmt.where(Profile.provider == provider)
         async with self._db.reader() as session:
             profiles = (await session.scalars(stmt)).all()
-            return await self._cards(session, list(profiles))
+            ordered = sorted(profiles, key=lambda p: (p.provider, natural_key(p.name), p.id))
+            return await self._cards(session, ordered)
 
     async def get(self, actor: Actor, profile_id: int) -> ProfileCard:
         actor.require(Permission.VIEW)
@@ -162,7 +163,9 @@ class ProfileService:
                     query.with_only_columns(func.count(AdAccount.id)).order_by(None)
                 )
                 accounts = (
-                    await session.scalars(query.order_by(AdAccount.search_text).limit(limit))
+                    await session.scalars(
+                        query.order_by(AdAccount.sort_key, AdAccount.id).limit(limit)
+                    )
                 ).all()
                 names = dict(
                     (
@@ -324,14 +327,23 @@ class ProfileService:
             (card,) = await self._cards(session, [profile])
             return card
 
+    async def check_rename(self, actor: Actor, profile_id: int, name: str) -> None:
+        """The refusals `rename` would give, from one quick read, so that a form can show them
+        before it closes; `rename` checks again in its transaction."""
+        actor.require(Permission.MANAGE)
+        async with self._db.reader() as session:
+            profile = await self._get(session, profile_id)
+            self._renamable(profile, name)
+            if fold(name) != profile.name_key:
+                await self._unique_name(session, profile.provider, name)
+
     async def rename(self, actor: Actor, profile_id: int, name: str) -> ProfileCard:
         actor.require(Permission.MANAGE)
         name = clean_name(name, what="profile name", max_len=NAME_MAX_LEN, field="name")
         now = self._clock()
         async with self._db.transaction() as session:
             profile = await self._get(session, profile_id)
-            if profile.name == name:
-                raise Conflict(f"The profile is already called {name}.", field="name")
+            self._renamable(profile, name)
             if fold(name) != profile.name_key:
                 await self._unique_name(session, profile.provider, name)
             before = {"name": profile.name}
@@ -429,6 +441,11 @@ class ProfileService:
         if profile is None:
             raise NotFound("That profile no longer exists.")
         return profile
+
+    @staticmethod
+    def _renamable(profile: Profile, name: str) -> None:
+        if profile.name == name:
+            raise Conflict(f"The profile is already called {name}.", field="name")
 
     @staticmethod
     async def _unique_name(session: AsyncSession, provider: str, name: str) -> None:

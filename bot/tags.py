@@ -71,17 +71,22 @@ async def ensure_tags(session: AsyncSession, names: Sequence[str], *, at: dateti
     return [by_key[key] for key in keys]
 
 
-async def existing_tags(session: AsyncSession, names: Sequence[str]) -> list[Tag]:
-    """Tags that must already exist (removal, filters): an unknown name is an error, not a no-op,
-    so a typo is noticed."""
+async def known_tags(session: AsyncSession, names: Sequence[str]) -> tuple[list[Tag], list[str]]:
+    """The tags of these names that exist, and the names no tag has (in the order given)."""
     keys = {fold(name): name for name in names}
     rows = (await session.scalars(select(Tag).where(Tag.name_key.in_(keys)))).all()
-    found = {tag.name_key for tag in rows}
-    missing = [name for key, name in keys.items() if key not in found]
-    if missing:
-        raise NotFound(f"No tag named {', '.join(repr(m) for m in missing)}.")
     by_key = {tag.name_key: tag for tag in rows}
-    return [by_key[key] for key in keys]
+    found = [by_key[key] for key in keys if key in by_key]
+    return found, [name for key, name in keys.items() if key not in by_key]
+
+
+async def existing_tags(session: AsyncSession, names: Sequence[str]) -> list[Tag]:
+    """Tags that must already exist (filters): an unknown name is an error, not a no-op, so a
+    typo is noticed."""
+    found, missing = await known_tags(session, names)
+    if missing:
+        raise NotFound(f"No tag named {', '.join(repr(m) for m in missing)}.", field="tag")
+    return found
 
 
 class TagService:

@@ -20,6 +20,7 @@ from bot.clock import Clock
 from bot.errors import Conflict, InvalidInput, NotFound
 from bot.permissions import Actor, Permission
 from bot.text import clean_block, clean_name
+from bot.tracking_templates import check_template
 from storage.db import Database
 from storage.models import (
     AccountTrackerOverride,
@@ -27,6 +28,7 @@ from storage.models import (
     IntegrationTracker,
     Tracker,
     fold,
+    natural_key,
 )
 
 TRACKER_KINDS = ("voluum", "redtrack", "binom", "clickflare", "keitaro", "other")
@@ -80,8 +82,11 @@ class TrackerSettings:
     template: str | _Keep | None = KEEP
 
 
-def clean_template(value: str, *, field: str | None = None) -> str:
-    return clean_block(value, what="tracking template", max_len=TEMPLATE_MAX_LEN, field=field)
+def clean_template(value: str, providers: Sequence[str], *, field: str | None = None) -> str:
+    """A template that only holds macros of `providers` (`bot.tracking_templates`)."""
+    template = clean_block(value, what="tracking template", max_len=TEMPLATE_MAX_LEN, field=field)
+    check_template(template, providers, field=field)
+    return template
 
 
 def clean_kind(value: str, *, field: str | None = None) -> str:
@@ -160,7 +165,9 @@ class TrackerService:
     async def list_trackers(self, actor: Actor) -> list[TrackerInfo]:
         actor.require(Permission.VIEW)
         async with self._db.reader() as session:
-            trackers = (await session.scalars(select(Tracker).order_by(Tracker.name_key))).all()
+            trackers = sorted(
+                (await session.scalars(select(Tracker))).all(), key=lambda t: natural_key(t.name)
+            )
             defaults = (await session.scalars(select(IntegrationTracker))).all()
             counts = dict(
                 (
@@ -202,7 +209,7 @@ class TrackerService:
         actor.require(Permission.MANAGE)
         name = clean_name(name, what="tracker name", max_len=NAME_MAX_LEN, field="name")
         kind = clean_kind(kind, field="kind")
-        template = clean_template(template, field="template")
+        template = clean_template(template, self._providers, field="template")
         now = self._clock()
         async with self._db.transaction() as session:
             await self._unique_name(session, name)
@@ -246,7 +253,9 @@ class TrackerService:
             if kind is not None:
                 tracker.kind = clean_kind(kind, field="kind")
             if template is not None:
-                tracker.tracking_template = clean_template(template, field="template")
+                tracker.tracking_template = clean_template(
+                    template, self._providers, field="template"
+                )
             after = {
                 "name": tracker.name,
                 "kind": tracker.kind,
@@ -260,7 +269,19 @@ class TrackerService:
                 session, actor, [Change("tracker.update", target, before, after)], at=now
             )
 
-    async def delete(self, actor: Actor, tracker_id: int) -> None:
+    async def check_name(self, actor: Actor, name: str, *, tracker_id: int | None) -> None:
+        """Refuse a name another tracker has, with one quick read, so that a form can say so
+        before it closes; `create` and `update` check again in their transaction."""
+        actor.require(Permission.MANAGE)
+        async with self._db.reader() as session:
+            taken = await session.scalar(select(Tracker.id).where(Tracker.name_key == fold(name)))
+        if taken is not None and taken != tracker_id:
+            raise Conflict(f"A tracker named {name!r} already exists.", field="name")
+
+    async def delete(self, actor: Actor, tracker_id: int) -> str:
+        """Delete a tracker nothing uses, and return its name. One that is an integration's
+        default, or that accounts link (archived ones too: they keep their settings), is
+        refused with what to change first."""
         actor.require(Permission.MANAGE)
         now = self._clock()
         async with self._db.transaction() as session:
@@ -274,8 +295,8 @@ class TrackerService:
             ).all()
             if defaults:
                 raise Conflict(
-                    f"{tracker.name} is the default tracker for {', '.join(defaults)}; "
-                    "choose another default first."
+                    f"{tracker.name} is the default tracker for {', '.join(sorted(defaults))}; "
+                    "choose another default (or none) for it first."
                 )
             overrides = await session.scalar(
                 select(func.count())
@@ -284,7 +305,11 @@ class TrackerService:
                 .execution_options(include_archived=True)
             )
             if overrides:
-                raise Conflict(f"{overrides} account(s) link {tracker.name}; unlink them first.")
+                raise Conflict(
+                    f"{overrides} account(s) link {tracker.name} directly (archived ones "
+                    "included); give them another tracker or the integration default first "
+                    "(Bulk actions → Use the integration's default tracker)."
+                )
             before = {
                 "name": tracker.name,
                 "kind": tracker.kind,
@@ -304,6 +329,7 @@ class TrackerService:
                 ],
                 at=now,
             )
+            return tracker.name
 
     async def set_integration_default(
         self, actor: Actor, provider: str, tracker_id: int | None

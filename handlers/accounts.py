@@ -41,10 +41,11 @@ from handlers.views.modals import (
     change_profile_modal,
     notice_view,
     progress_view,
+    result_mark,
     tag_option_value,
     tags_modal,
-    tracker_settings_modal,
 )
+from handlers.views.trackers import tracker_settings_modal
 
 _SIMPLE_OPS = {
     "enable": BulkAction.ENABLE,
@@ -80,7 +81,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             defaults = await core.trackers.integration_defaults(actor)
             override = await core.trackers.override_of(actor, account_id)
             view = tracker_settings_modal(
-                meta,
+                replace(meta, provider=row.provider),
                 row,
                 trackers,
                 defaults.get(row.provider),
@@ -209,9 +210,13 @@ def register(app: AsyncApp, deps: Deps) -> None:
         meta = ModalContext.decode(view.get("private_metadata"))
         choice = selected(view, Field.TRACKER) or "default"
         template_text = text_value(view, Field.TEMPLATE)
+        # The account's network: only its macros are filled in on this account's links.
+        providers = (meta.provider,) if meta.provider else tuple(core.catalog)
         try:
             template = (
-                clean_template(template_text, field=Field.TEMPLATE) if template_text else None
+                clean_template(template_text, providers, field=Field.TEMPLATE)
+                if template_text
+                else None
             )
         except DomainError as exc:
             await ack(
@@ -354,5 +359,5 @@ def parse_bulk(view: dict[str, Any]) -> dict[str, Any]:
 def bulk_summary(result: BulkResult) -> str:
     action = result.action.value.replace("_", " ")
     done, skipped = len(result.done), len(result.skipped)
-    mark = ":white_check_mark:" if done and not skipped else ":warning:"
-    return f"{mark} Bulk {action}: {done} done, {skipped} skipped."
+    notes = "".join(f" {esc(n)}" for n in result.notes)
+    return f"{result_mark(result)} Bulk {action}: {done} done, {skipped} skipped.{notes}"

@@ -11,17 +11,17 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.accounts import AccountFilter
 from bot.errors import InvalidInput, NotFound
 from bot.permissions import Actor, Permission
 from bot.sync import SyncReport
+from handlers.audit import audit_payload
 from handlers.deps import Deps
 from handlers.ids import Action
+from handlers.list_filters import account_filter, list_state, split_name_hint
 from handlers.loading import open_modal, without_retries
-from handlers.metadata import ListState, ModalContext, StaleMetadata
-from handlers.registry import COMMAND, Registry, parse_options
+from handlers.metadata import AuditCursor, ListState, ModalContext, StaleMetadata
+from handlers.registry import COMMAND, Registry
 from handlers.replies import tell
-from handlers.views import audit as audit_views
 from handlers.views import help as help_views
 from handlers.views.accounts import accounts_list
 from handlers.views.blocks import actions, button, esc, message, notice, section
@@ -31,8 +31,6 @@ from handlers.views.profiles import profiles_list
 from handlers.views.trackers import trackers_message
 
 PAGE_SIZE = 10
-MAX_FILTER_TEXT = 100
-MAX_FILTER_TAGS = 5
 _MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 _CHANNEL = re.compile(r"^<#([CG][A-Z0-9]+)(?:\|[^>]*)?>$")
 
@@ -57,47 +55,6 @@ class Call:
             payload.get("blocks"),
             replace=replace,
         )
-
-
-def list_state(args: list[str], providers: tuple[str, ...]) -> ListState:
-    options, rest = parse_options(args, ("status", "tag", "profile"))
-    provider = None
-    enabled = None
-    words = []
-    for word in rest:
-        lowered = word.lower()
-        if lowered in providers and provider is None:
-            provider = lowered
-        elif lowered in ("on", "off") and enabled is None:
-            enabled = lowered == "on"
-        else:
-            words.append(word)
-    status = (options.get("status") or ["active"])[-1].lower()
-    if status not in ("active", "archived", "all"):
-        raise InvalidInput("`status:` must be `active`, `archived` or `all`.")
-    tags = tuple(options.get("tag", ()))
-    if len(tags) > MAX_FILTER_TAGS:
-        raise InvalidInput(f"At most {MAX_FILTER_TAGS} `tag:` filters at once.")
-    text = " ".join(words) or None
-    if text and len(text) > MAX_FILTER_TEXT:
-        raise InvalidInput(f"Search text is limited to {MAX_FILTER_TEXT} characters.")
-    profile = (options.get("profile") or [None])[-1]
-    if profile and len(profile) > 80:
-        raise InvalidInput("That profile name is too long.")
-    return ListState(
-        provider=provider, status=status, tags=tags, profile=profile, enabled=enabled, text=text
-    )
-
-
-def account_filter(state: ListState) -> AccountFilter:
-    return AccountFilter(
-        provider=state.provider,
-        status=state.status,  # type: ignore[arg-type]
-        tags=state.tags,
-        profile=state.profile,
-        enabled=state.enabled,
-        text=state.text,
-    )
 
 
 async def render_accounts(deps: Deps, actor: Actor, state: ListState) -> dict[str, Any]:
@@ -132,13 +89,20 @@ async def help_command(call: Call) -> None:
     "accounts",
     usage="accounts [tiktok|mediago] [status:active|archived|all] [tag:X] [profile:Y] [on|off] "
     "[text]",
-    summary="List ad accounts, with a menu per account and bulk actions.",
+    summary="List ad accounts, with a menu per account and bulk actions (quote names with "
+    'spaces: `profile:"TikTok 2"`).',
     permission=Permission.VIEW,
     aliases=("list",),
 )
 async def accounts_command(call: Call) -> None:
     state = list_state(call.args, tuple(call.deps.core.catalog))
-    await call.reply(await render_accounts(call.deps, call.actor, state))
+    try:
+        payload = await render_accounts(call.deps, call.actor, state)
+    except NotFound as exc:
+        raise NotFound(
+            exc.message + split_name_hint(call.args, exc.field), field=exc.field
+        ) from None
+    await call.reply(payload)
 
 
 @registry.register(
@@ -285,7 +249,7 @@ def sync_line(report: SyncReport) -> str:
 @registry.register(
     "trackers",
     usage="trackers",
-    summary="Tracker connections and the default tracker of each integration.",
+    summary="Tracker connections (add, edit, delete) and the default tracker of each integration.",
     permission=Permission.VIEW,
 )
 async def trackers_command(call: Call) -> None:
@@ -358,27 +322,34 @@ async def announce_alerts(call: Call, channel: str) -> None:
 
 @registry.register(
     "audit",
-    usage="audit [account|profile]",
-    summary="Who changed what, newest first.",
+    usage="audit [account|profile|bulk id]",
+    summary="Who changed what, from what to what, newest first; a bulk id (as bulk results "
+    "show it) lists that operation.",
     permission=Permission.VIEW,
 )
 async def audit_command(call: Call) -> None:
     core = call.deps.core
-    targets: list[tuple[str, str]] = []
-    title = "Recent changes"
+    cursor = AuditCursor()
     if call.args:
         ref = " ".join(call.args)
         try:
             row = await core.accounts.resolve(call.actor, ref)
-            targets, title = [("account", str(row.id))], f"Changes to {row.label}"
+            cursor = AuditCursor(f"Changes to {row.label}"[:150], targets=(f"account:{row.id}",))
         except NotFound:
             try:
                 card = await core.profiles.resolve(call.actor, ref)
+                cursor = AuditCursor(
+                    f"Changes to profile {card.name}"[:150], targets=(f"profile:{card.id}",)
+                )
             except NotFound:
-                raise NotFound(f"No ad account or profile called {ref[:80]!r}.") from None
-            targets, title = [("profile", str(card.id))], f"Changes to profile {card.name}"
-    entries = await core.audit.entries(call.actor, targets=targets, limit=20)
-    await call.reply(audit_views.audit_message(title, entries))
+                bulk_id = await core.audit.resolve_bulk(call.actor, ref)
+                if bulk_id is None:
+                    raise NotFound(
+                        f"No ad account or profile called {ref[:80]!r}, "
+                        "and no bulk operation has that id."
+                    ) from None
+                cursor = AuditCursor(f"Bulk operation {bulk_id[:8]}", bulk_id=bulk_id)
+    await call.reply(await audit_payload(call.deps, call.actor, cursor))
 
 
 @registry.register(

@@ -149,6 +149,24 @@ class ModalContext(Meta):
     include_archived: bool = False
 
 
+@dataclass(frozen=True)
+class AuditCursor(Meta):
+    """Which audit entries a page shows, so its Next button shows the following (older) ones:
+    the filter (`type:id` targets, or one bulk operation) and the id the next page starts
+    below."""
+
+    kind: ClassVar[str] = "audit"
+    title: str = "Recent changes"
+    targets: tuple[str, ...] = ()
+    bulk_id: str | None = None
+    before_id: int | None = None
+
+    def target_pairs(self) -> list[tuple[str, str]]:
+        return [
+            (kind, ident) for kind, sep, ident in (t.partition(":") for t in self.targets) if sep
+        ]
+
+
 ROW_OPS = ("enable", "disable", "archive", "unarchive", "tags", "profile", "tracker")
 
 

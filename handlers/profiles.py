@@ -181,12 +181,15 @@ def register(app: AsyncApp, deps: Deps) -> None:
     @app.view(Modal.RENAME_PROFILE, middleware=[requires(Permission.MANAGE)])
     @reported
     async def save_rename(ack: Any, body: dict, context: Any, client: AsyncWebClient) -> None:
+        """A taken name is found with one quick read before the form closes, and shown under
+        the field; `rename` checks again, and losing that race is reported as any refusal."""
         view = body["view"]
         meta = ModalContext.decode(view.get("private_metadata"))
         try:
             name = clean_name(
                 text_value(view, Field.NAME), what="profile name", max_len=NAME_MAX_LEN
             )
+            await core.profiles.check_rename(context["actor"], meta.profile_id or 0, name)
         except DomainError as exc:
             await ack(response_action="errors", errors={Field.NAME: exc.message})
             return

@@ -6,6 +6,7 @@ from __future__ import annotations
 import shlex
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from difflib import get_close_matches
 
 from bot.errors import InvalidInput
 from bot.permissions import Permission
@@ -98,16 +99,29 @@ class UnknownSubcommand(InvalidInput):
         self.word = word
 
 
-def parse_options(args: list[str], keys: tuple[str, ...]) -> tuple[dict[str, list[str]], list[str]]:
-    """`key:value` words for the given keys, and the other words in order."""
+def parse_options(
+    args: list[str], keys: tuple[str, ...], *, usage: str = ""
+) -> tuple[dict[str, list[str]], list[str]]:
+    """`key:value` words for the given keys, and the other words in order.
+
+    A word whose key is not one of them but close to one (`stauts:archived`) is refused as a
+    misspelt filter, naming the filters (`usage`, or just the keys), rather than quietly
+    searched for; other words with a colon (an account named "Shop:DE") stay text."""
     options: dict[str, list[str]] = {}
     rest = []
     for word in args:
         key, sep, value = word.partition(":")
-        if sep and key.lower() in keys:
+        lowered = key.lower()
+        if sep and lowered in keys:
             if not value.strip():
                 raise InvalidInput(f"`{key}:` needs a value, e.g. `{key}:something`.")
-            options.setdefault(key.lower(), []).append(value.strip())
-        else:
-            rest.append(word)
+            options.setdefault(lowered, []).append(value.strip())
+            continue
+        near = get_close_matches(lowered, keys, n=1, cutoff=0.6) if sep and key.isalpha() else []
+        if near and value.strip():
+            known = usage or ", ".join(f"`{k}:`" for k in keys)
+            raise InvalidInput(
+                f"I don't know the filter `{key[:40]}:` (did you mean `{near[0]}:`?). {known}"
+            )
+        rest.append(word)
     return options, rest

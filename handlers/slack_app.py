@@ -20,6 +20,7 @@ from bot.permissions import denial_text
 from bot.runtime import awaiting_ack
 from handlers import accounts, profiles, trackers
 from handlers import alerts as alert_handlers
+from handlers import audit as audit_handlers
 from handlers.actors import ACTOR, VERIFIED, ActorResolver, actor_middleware
 from handlers.commands import Call
 from handlers.deps import Deps
@@ -156,4 +157,5 @@ def _listen(app: AsyncApp, deps: Deps, alerts: Alerts) -> None:
     accounts.register(app, deps)
     profiles.register(app, deps)
     trackers.register(app, deps)
+    audit_handlers.register(app, deps)
     alert_handlers.register(app, alerts)

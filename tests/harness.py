@@ -132,7 +132,8 @@ class BotUnderTest:
         channel: str | None = "C0GENERAL",
     ) -> tuple[Reply, str]:
         """Press what a surface shows, as a person would: the element with that action_id (for a
-        menu, the option whose value starts with `choice`), with the value and block_id the
+        menu, the option whose value starts with `choice`, in its options or option groups),
+        with the value and block_id the
         surface gives it. A test cannot press what the bot never showed."""
         action = pressed(surface, action_id, choice)
         is_view = surface.get("type") in ("modal", "home")
@@ -209,7 +210,11 @@ def pressed(surface: dict[str, Any], action_id: str, choice: str | None) -> dict
             block_id = block.get("block_id", "b1")
             if element["type"] == "button":
                 return payloads.button(action_id, element.get("value"), block_id=block_id)
-            for option in element.get("options") or []:
+            groups = element.get("option_groups") or []
+            for option in [
+                *(element.get("options") or []),
+                *(o for g in groups for o in g["options"]),
+            ]:
                 if choice is not None and option["value"].startswith(choice):
                     build = (
                         payloads.overflow

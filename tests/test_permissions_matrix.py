@@ -174,6 +174,7 @@ BUTTONS: dict[str, Click] = {
     "remove": lambda w: p.button(Action.PROFILE_REMOVE, ProfileRef(w.spare).encode()),
     "add tracker": lambda w: p.button(Action.TRACKER_ADD, TrackerRef().encode()),
     "edit tracker": lambda w: p.button(Action.TRACKER_EDIT, TrackerRef(w.tracker).encode()),
+    "delete tracker": lambda w: p.button(Action.TRACKER_DELETE, TrackerRef(w.tracker).encode()),
     "default tracker": lambda w: p.static_select(
         f"{Action.TRACKER_DEFAULT}.tiktok", f"tiktok:{w.tracker}"
     ),
@@ -185,7 +186,7 @@ BUTTONS: dict[str, Click] = {
         Action.ALERT_MOVE, AlertMove(w.alert, w.backup).encode()
     ),
 }
-VIEW_ONLY_ACTIONS = {Action.ACCOUNTS_PREV, Action.ACCOUNTS_NEXT, Action.LINK}
+VIEW_ONLY_ACTIONS = {Action.ACCOUNTS_PREV, Action.ACCOUNTS_NEXT, Action.AUDIT_NEXT, Action.LINK}
 
 
 def test_every_button_is_in_the_matrix():

@@ -9,13 +9,13 @@ import pytest
 
 from bot.accounts import AccountPage, AccountRow, TagLabel
 from bot.alerts import AlertKind, AlertView, Backup
-from bot.audit import AuditEntry
+from bot.audit import AuditEntry, AuditPage
 from bot.bulk import BulkAction, BulkResult, ItemResult
 from bot.profiles import ManagedAccount, ManageView, ProfileCard
 from bot.roles import AdminList
 from bot.trackers import EffectiveTracker, TrackerInfo
 from handlers.commands import registry
-from handlers.metadata import ListState, ModalContext
+from handlers.metadata import AuditCursor, ListState, ModalContext
 from handlers.views.accounts import accounts_list
 from handlers.views.alerts import alert_message, reminder_message
 from handlers.views.audit import audit_message
@@ -28,11 +28,13 @@ from handlers.views.modals import (
     mediago_credentials_modal,
     rename_modal,
     tags_modal,
-    tracker_connection_modal,
-    tracker_settings_modal,
 )
 from handlers.views.profiles import profiles_list
-from handlers.views.trackers import trackers_message
+from handlers.views.trackers import (
+    tracker_connection_modal,
+    tracker_settings_modal,
+    trackers_message,
+)
 from tests.slack_limits import check_message, check_modal, mrkdwn_texts
 from tests.support import ADMIN, GUEST, MEMBER
 
@@ -156,8 +158,23 @@ def test_audit_and_help_and_admins(name: str):
         )
         for _ in range(40)
     ]
-    check_message(audit_message(name, entries))
-    check_message(audit_message(name, []))
+    page = AuditPage(entries, more=True, profiles={1: name[:80]}, trackers={2: name[:80]})
+    check_message(audit_message(name, page, next_page=AuditCursor(name[:150]).encode()))
+    check_message(audit_message(name, AuditPage([], more=False), next_page=None))
+    tagged = AuditEntry(
+        NOW,
+        "U1",
+        "x",
+        "account.tags.add",
+        "account",
+        "1",
+        name[:300],
+        {"tags": [name[:64]] * 50, "profile_id": 1, "tracker_id": 2},
+        {"tags": [f"{name[:60]}{n}" for n in range(50)], "profile_id": 3, "tracker_id": None},
+        "button",
+        None,
+    )
+    check_message(audit_message(name, AuditPage([tagged] * 20, more=False), next_page=None))
     for actor in (ADMIN, MEMBER, GUEST):
         check_message(help_message(registry, actor, error=name[:200]))
     check_message(admins_message(AdminList(("U1",) * 50, ("U2",) * 200)))
@@ -230,8 +247,11 @@ def test_modals(name: str):
     )
     check_modal(manage_accounts_modal(meta(profile_id=1), ManageView(card(1, name), [], 0, [], 0)))
     check_modal(rename_modal(meta(profile_id=1), card(1, name)))
-    check_modal(tracker_connection_modal(meta(), None))
-    check_modal(tracker_connection_modal(meta(tracker_id=1), tracker_info(1, name)))
+    providers = ("tiktok", "mediago")
+    check_modal(tracker_connection_modal(meta(), None, providers=providers))
+    check_modal(
+        tracker_connection_modal(meta(tracker_id=1), tracker_info(1, name), providers=providers)
+    )
 
 
 def test_credentials_modal_never_carries_a_secret():

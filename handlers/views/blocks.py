@@ -25,6 +25,8 @@ MESSAGE_BLOCKS_MAX = 50
 MESSAGE_TEXT_BUDGET = 11_000
 MIN_CUT = 200
 MODAL_BLOCKS_MAX = 100
+SELECT_OPTIONS_MAX = 100
+SELECT_GROUPS_MAX = 10
 
 
 def trunc(text: str, limit: int) -> str:
@@ -120,6 +122,31 @@ def option(text: str, value: str, description: str | None = None) -> dict[str, A
     if description:
         result["description"] = plain(description, OPTION_TEXT_MAX)
     return result
+
+
+def select_choices(
+    first: list[dict[str, Any]], rest: list[dict[str, Any]], *, what: str, first_label: str
+) -> dict[str, Any]:
+    """The `options` of a static select, or, past the 100 a list holds, its `option_groups`:
+    `first` in a group of its own, then `rest` a hundred to a group (each group holds 100 too,
+    BK/block-elements/select-menu-element). Ten groups keep a view well under Slack's 250 kB;
+    what is beyond them is left out, so a caller puts whatever must stay offered (the current
+    choice) into `first`."""
+    if len(first) + len(rest) <= SELECT_OPTIONS_MAX:
+        return {"options": first + rest}
+    groups = [{"label": plain(first_label, OPTION_TEXT_MAX), "options": first}] if first else []
+    for start in range(0, len(rest), SELECT_OPTIONS_MAX)[: SELECT_GROUPS_MAX - len(groups)]:
+        chunk = rest[start : start + SELECT_OPTIONS_MAX]
+        label = f"{what} {start + 1}–{start + len(chunk)}"
+        groups.append({"label": plain(label, OPTION_TEXT_MAX), "options": chunk})
+    return {"option_groups": groups}
+
+
+def offered(choices: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every option of a select's `options` or `option_groups`."""
+    if "options" in choices:
+        return list(choices["options"])
+    return [o for group in choices["option_groups"] for o in group["options"]]
 
 
 def message(text: str, blocks: list[Block]) -> dict[str, Any]:

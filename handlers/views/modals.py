@@ -1,5 +1,6 @@
-"""Modals: forms for credentials, tags, profile changes, tracker settings, renames, and the
-"working…" and result views that replace them while slow work runs."""
+"""Modals: forms for credentials, tags, profile changes, bulk actions, renames, and the
+"working…" and result views that replace them while slow work runs. The tracker forms are in
+`handlers.views.trackers`."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 from bot.accounts import AccountRow, TagLabel
 from bot.bulk import BulkResult
 from bot.profiles import ManageView, ProfileCard
-from bot.trackers import TRACKER_KINDS, TrackerInfo
+from bot.trackers import TrackerInfo
 from handlers.ids import INPUT_ACTION, Field, Modal
 from handlers.metadata import MAX_PRIVATE_METADATA, ModalContext
 from handlers.views.blocks import (
@@ -23,7 +24,8 @@ from handlers.views.blocks import (
     text_input,
     trunc,
 )
-from handlers.views.formatting import provider_name, tracker_text
+from handlers.views.formatting import provider_name
+from handlers.views.trackers import tracker_choices
 
 MAX_RESULT_LINES = 40
 MAX_SELECT_OPTIONS = 100
@@ -167,64 +169,6 @@ def change_profile_modal(
     )
 
 
-def tracker_settings_modal(
-    meta: ModalContext,
-    row: AccountRow,
-    trackers: list[TrackerInfo],
-    default: TrackerInfo | None,
-    *,
-    override_tracker_id: int | None,
-    override_template: str | None,
-) -> dict[str, Any]:
-    default_label = (
-        f"Integration default ({default.name})" if default else "Integration default (none)"
-    )
-    options = [option(default_label, "default")] + [
-        option(t.name, f"t{t.id}") for t in trackers[: MAX_SELECT_OPTIONS - 1]
-    ]
-    initial = next((o for o in options if o["value"] == f"t{override_tracker_id}"), options[0])
-    pause_option = option("Pause the tracker connection for this account", "paused")
-    paused = {"type": "checkboxes", "action_id": INPUT_ACTION, "options": [pause_option]}
-    if row.tracker.paused:
-        paused["initial_options"] = [pause_option]
-    default_template = default.tracking_template if default else None
-    blocks: list[Block] = [
-        section(f"*{esc(row.name)}* `{esc(row.external_id)}`\nNow: {tracker_text(row.tracker)}"),
-        input_block(
-            Field.TRACKER,
-            "Tracker",
-            {
-                "type": "static_select",
-                "action_id": INPUT_ACTION,
-                "options": options,
-                "initial_option": initial,
-            },
-        ),
-        input_block(Field.PAUSED, "Tracker data", paused, optional=True),
-        text_input(
-            Field.TEMPLATE,
-            "Tracking template for this account",
-            INPUT_ACTION,
-            initial=override_template,
-            multiline=True,
-            optional=True,
-            max_length=2000,
-            hint=trunc(
-                "Empty = the tracker's own template"
-                + (f": {default_template}" if default_template else "."),
-                2000,
-            ),
-        ),
-    ]
-    return modal(
-        Modal.TRACKER_SETTINGS,
-        "Tracker settings",
-        blocks,
-        submit="Save",
-        private_metadata=_meta(meta),
-    )
-
-
 BULK_ACTIONS = (
     ("enable", "Turn ON"),
     ("disable", "Turn OFF"),
@@ -324,7 +268,7 @@ def bulk_modal(
                     "type": "static_select",
                     "action_id": INPUT_ACTION,
                     "placeholder": plain("Choose a tracker"),
-                    "options": [option(t.name, str(t.id)) for t in trackers[:MAX_SELECT_OPTIONS]],
+                    **tracker_choices(trackers, "{}", first=[], current=None),
                 },
                 optional=True,
             )
@@ -333,11 +277,18 @@ def bulk_modal(
     return modal(Modal.BULK, "Bulk actions", blocks, submit="Apply", private_metadata=_meta(meta))
 
 
+def result_mark(result: BulkResult) -> str:
+    """A tick only when everything asked for was done; anything skipped is a warning."""
+    return ":white_check_mark:" if result.done and not result.skipped else ":warning:"
+
+
 def bulk_result_view(title: str, result: BulkResult) -> dict[str, Any]:
     done, skipped = result.done, result.skipped
     blocks: list[Block] = [
-        section(f":white_check_mark: *{len(done)} done* · *{len(skipped)} skipped*")
+        section(f"{result_mark(result)} *{len(done)} done* · *{len(skipped)} skipped*")
     ]
+    if result.notes:
+        blocks.append(section("\n".join(f":information_source: {esc(n)}" for n in result.notes)))
     lines = [f"• {esc(i.label)}: {esc(i.reason or '')}" for i in skipped[:MAX_RESULT_LINES]]
     if lines:
         blocks.append(section("*Skipped*\n" + "\n".join(lines)))
@@ -349,7 +300,10 @@ def bulk_result_view(title: str, result: BulkResult) -> dict[str, Any]:
     if len(done) > MAX_RESULT_LINES:
         blocks.append(context(f"…and {len(done) - MAX_RESULT_LINES} more done."))
     if result.bulk_id:
-        blocks.append(context(f"Audited as one bulk operation `{result.bulk_id[:8]}`."))
+        short = result.bulk_id[:8]
+        blocks.append(
+            context(f"Audited as one bulk operation `{short}`: see it with `/adops audit {short}`.")
+        )
     return modal(Modal.RESULT, title, blocks)
 
 
@@ -407,38 +361,4 @@ def rename_modal(meta: ModalContext, card: ProfileCard) -> dict[str, Any]:
         blocks,
         submit="Rename",
         private_metadata=_meta(meta),
-    )
-
-
-def tracker_connection_modal(meta: ModalContext, tracker: TrackerInfo | None) -> dict[str, Any]:
-    kinds = [option(k.title() if k != "redtrack" else "RedTrack", k) for k in TRACKER_KINDS]
-    kind_element: dict[str, Any] = {
-        "type": "static_select",
-        "action_id": INPUT_ACTION,
-        "options": kinds,
-    }
-    if tracker:
-        kind_element["initial_option"] = next(o for o in kinds if o["value"] == tracker.kind)
-    blocks = [
-        text_input(
-            Field.NAME,
-            "Name",
-            INPUT_ACTION,
-            initial=tracker.name if tracker else None,
-            max_length=80,
-        ),
-        input_block(Field.KIND, "Tracker", kind_element),
-        text_input(
-            Field.TEMPLATE,
-            "Tracking template",
-            INPUT_ACTION,
-            initial=tracker.tracking_template if tracker else None,
-            multiline=True,
-            max_length=2000,
-            placeholder="?cid={{campaign.id}}&click_id=__CALLBACK_PARAM__",
-        ),
-    ]
-    title = "Edit tracker" if tracker else "Add tracker"
-    return modal(
-        Modal.TRACKER_CONNECTION, title, blocks, submit="Save", private_metadata=_meta(meta)
     )
