@@ -162,11 +162,15 @@ class TrackerService:
         self._clock = clock
         self._providers = tuple(provider_names)
 
-    async def list_trackers(self, actor: Actor) -> list[TrackerInfo]:
+    async def list_trackers(self, actor: Actor, *, matching: str = "") -> list[TrackerInfo]:
+        """All trackers in name order; with `matching`, those whose name contains it."""
         actor.require(Permission.VIEW)
+        query = select(Tracker)
+        if matching.strip():
+            query = query.where(Tracker.name_key.contains(fold(matching.strip()), autoescape=True))
         async with self._db.reader() as session:
             trackers = sorted(
-                (await session.scalars(select(Tracker))).all(), key=lambda t: natural_key(t.name)
+                (await session.scalars(query)).all(), key=lambda t: natural_key(t.name)
             )
             defaults = (await session.scalars(select(IntegrationTracker))).all()
             counts = dict(

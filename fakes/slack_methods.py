@@ -189,12 +189,16 @@ class SlackMethods:
 
     def _m_views_update(self: FakeSlack, args: Result) -> Result:
         """METHOD/views.update: `not_found` for a view that is not open (closed, or never
-        opened), by view_id or external_id."""
+        opened), by view_id or external_id; `hash_conflict` when the view changed since."""
         view_id = args.get("view_id") or next(
             (i for i, v in self.views.items() if v.get("external_id") == args.get("external_id")),
             None,
         )
         if view_id not in self.open_views:
             return {"error": "not_found"}
+        # METHOD/views.update: `hash` "protects against possible race conditions"; an update
+        # with a hash the view no longer has is refused with `hash_conflict`.
+        if args.get("hash") and args["hash"] != self.views[view_id].get("hash"):
+            return {"error": "hash_conflict"}
         refused = self._view_refused("views.update", args.get("view"))
         return refused or self._store_view(args["view"], view_id)

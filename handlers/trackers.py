@@ -24,6 +24,7 @@ from handlers.metadata import ModalContext, StaleMetadata, TrackerRef
 from handlers.replies import reported, requires, tell
 from handlers.views.blocks import esc, notice
 from handlers.views.trackers import (
+    default_options,
     tracker_connection_modal,
     tracker_settings_modal,
     trackers_message,
@@ -144,6 +145,14 @@ def register(app: AsyncApp, deps: Deps) -> None:
         tracker_id = row_id(choice)
         await core.trackers.set_integration_default(actor, provider, tracker_id)
         await redraw(body, client, respond, actor)
+
+    @app.options(DEFAULT_PICKER, middleware=[requires(Permission.MANAGE)])
+    @reported
+    async def default_choices(ack: Any, body: dict, context: Any) -> None:
+        provider = str(body.get("action_id", "")).rpartition(".")[2]
+        typed = str(body.get("value") or "")[:100]
+        matching = await core.trackers.list_trackers(context["actor"], matching=typed)
+        await ack(options=default_options(provider, matching))
 
     @app.action(TRACKER_PICKED, middleware=[requires(Permission.MANAGE)])
     @reported

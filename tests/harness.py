@@ -210,6 +210,12 @@ def pressed(surface: dict[str, Any], action_id: str, choice: str | None) -> dict
             block_id = block.get("block_id", "b1")
             if element["type"] == "button":
                 return payloads.button(action_id, element.get("value"), block_id=block_id)
+            if element["type"] == "external_select" and choice is not None:
+                # Its options came from an options load, not from the surface.
+                return {
+                    **payloads.static_select(action_id, choice, block_id=block_id),
+                    "type": "external_select",
+                }
             groups = element.get("option_groups") or []
             for option in [
                 *(element.get("options") or []),

@@ -67,21 +67,29 @@ def tracker_choices(
     return select_choices(first + chosen, others, what="Trackers", first_label="Current choice")
 
 
-def default_picker(
-    provider: str, trackers: list[TrackerInfo], current: TrackerInfo | None
-) -> dict[str, Any]:
+def default_picker(provider: str, current: TrackerInfo | None) -> dict[str, Any]:
+    """The integration's default, chosen from a menu that loads its options as it opens and as
+    the person types (`default_options`). Listed in the message, a hundred tracker names per
+    integration would crowd out everything else: Slack caps the text of a whole message."""
     none = option("No default tracker", f"{provider}:none")
-    choices = tracker_choices(
-        trackers, f"{provider}:{{}}", first=[none], current=current.id if current else None
-    )
-    initial = f"{provider}:{current.id}" if current else none["value"]
     return {
-        "type": "static_select",
+        "type": "external_select",
         "action_id": f"{Action.TRACKER_DEFAULT}.{provider}",
         "placeholder": plain(f"Default for {provider_name(provider)}"),
-        **choices,
-        "initial_option": next(o for o in offered(choices) if o["value"] == initial),
+        "min_query_length": 0,
+        "initial_option": option(trunc(current.name, OPTION_TEXT_MAX), f"{provider}:{current.id}")
+        if current
+        else none,
     }
+
+
+def default_options(provider: str, matching: list[TrackerInfo]) -> list[dict[str, Any]]:
+    """What the default picker offers for what was typed: no default, then the trackers that
+    match (Slack takes at most 100 options in one answer)."""
+    labels = tracker_labels(matching)
+    return [option("No default tracker", f"{provider}:none")] + [
+        option(labels[t.id], f"{provider}:{t.id}") for t in matching[:99]
+    ]
 
 
 def tracker_buttons(tracker: TrackerInfo) -> Block:
@@ -121,7 +129,7 @@ def trackers_message(
     blocks: list[Block] = [context(notice)] if notice else []
     blocks.append(section("*Integration defaults*\n" + "\n".join(lines)))
     if can_manage and trackers:
-        blocks.append(actions([default_picker(p, trackers, d) for p, d in defaults.items()]))
+        blocks.append(actions([default_picker(p, d) for p, d in defaults.items()]))
     if not trackers:
         blocks.append(section("No tracker connections yet."))
     for tracker in trackers[:MAX_TRACKERS]:
