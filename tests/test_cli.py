@@ -164,3 +164,4 @@ async def test_run_over_socket_mode_answers_commands_and_stops_cleanly(tmp_path:
         code = process.wait(timeout=20)
         await slack.close()
     assert code == 0
+    assert slack.refusals == []

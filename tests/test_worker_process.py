@@ -119,6 +119,7 @@ async def bot(tmp_path: Path) -> AsyncIterator[Bot]:
                 process.kill()
             process.wait(timeout=20)
             await slack.close()
+    assert slack.refusals == []
 
 
 async def test_the_worker_does_the_work_after_the_front_acks(bot: Bot):
