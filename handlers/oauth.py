@@ -25,6 +25,7 @@ from bot.errors import DomainError
 from handlers.deps import Deps
 from handlers.profiles import connected_text
 from handlers.replies import dm
+from handlers.views.blocks import esc_quoting
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +130,8 @@ class OAuthPages:
                 grant, code, user_label=grant.user_id
             )
         except DomainError as exc:
-            await self._tell(grant.user_id, f":warning: The sign-in did not work: {exc.message}")
+            refused = esc_quoting(exc.message)
+            await self._tell(grant.user_id, f":warning: The sign-in did not work: {refused}")
             return Page(400, "Not connected", exc.message, clear_cookie=True)
         except Exception:
             ref = secrets.token_hex(4)

@@ -34,4 +34,4 @@ def audit_message(title: str, entries: list[AuditEntry]) -> dict[str, Any]:
             )
         )
         blocks.append(context(f"{when(entry.at)} · {actor} · {entry.source}{bulk}"))
-    return message(title, blocks)
+    return message(esc(title), blocks)

@@ -7,13 +7,14 @@ from typing import Any
 from bot.permissions import Actor, Permission
 from bot.roles import AdminList
 from handlers.registry import COMMAND, Registry
-from handlers.views.blocks import context, message, section
+from handlers.views.blocks import context, esc_quoting, message, section
 
 
 def help_message(registry: Registry, actor: Actor, *, error: str | None = None) -> dict[str, Any]:
     lines = registry.help_lines(actor.can)
     blocks = []
     if error:
+        error = esc_quoting(error)  # it may quote the command as typed
         blocks.append(section(f":warning: {error}"))
     blocks.append(section(f"*{COMMAND}* — ad-network integrations from Slack\n" + "\n".join(lines)))
     if not actor.can(Permission.MANAGE):
