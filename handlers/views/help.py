@@ -26,7 +26,8 @@ def admins_message(admins: AdminList) -> dict[str, Any]:
     configured = ", ".join(f"<@{u}>" for u in admins.configured) or "none"
     granted = ", ".join(f"<@{u}>" for u in admins.granted) or "none"
     text = f"*Admins*\nConfigured (ADOPS_ADMINS): {configured}\nAdded in Slack: {granted}" + (
-        "\nWith none configured, the workspace's owners and admins are adops admins too."
+        "\nWith none configured, this workspace's owners and admins are adops admins too "
+        "(not those of a workspace connected through Slack Connect)."
         if not admins.configured
         else ""
     )
