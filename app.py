@@ -182,7 +182,9 @@ def build_runtime(
         public_url=settings.public_url,
         registry=registry,
     )
-    worker = Worker(build_worker_app(deps, client, alerts), OAuthPages(deps, client))
+    # The OAuth callback checks the role of whoever asked for the link as it is now: no cache.
+    pages = OAuthPages(deps, client, ActorResolver(core.roles, client, ttl=0))
+    worker = Worker(build_worker_app(deps, client, alerts), pages)
     if link is None:
         link = InProcessLink(worker, background.spawn)
     front = build_front_app(

@@ -64,7 +64,8 @@ class ActorResolver:
             except (TimeoutError, SlackApiError, OSError):
                 log.warning("users.info failed for %s; treating as unverified", user_id)
                 return Actor(user_id, user_id, Role.GUEST, source), False
-            self._cache[user_id] = (self._clock() + self._ttl, facts, label)
+            if self._ttl > 0:
+                self._cache[user_id] = (self._clock() + self._ttl, facts, label)
         return await self._roles.actor(facts, label=label, source=source), True
 
     def forget(self, user_id: str) -> None:
