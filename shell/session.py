@@ -26,7 +26,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from app import Runtime, build_runtime
 from bot.clock import utcnow
 from bot.config import ConfigError, Settings
-from bot.runtime import open_database
+from bot.runtime import StartupError, open_database
 from fakes import slack_payloads as payloads
 from fakes.slack import FakeSlack
 from handlers.access_log import web_runner
@@ -453,5 +453,8 @@ def run_shell(argv: list[str], env: dict[str, str]) -> int:
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2
+    except StartupError as exc:
+        print(f"adops-bot shell: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
