@@ -365,7 +365,7 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args, rest = parser().parse_known_args(argv)
     if args.command == "shell":
-        from shell.session import run_shell
+        from shell.startup import run_shell
 
         return run_shell(rest, dict(os.environ))
     if rest:
