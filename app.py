@@ -183,7 +183,6 @@ def build_runtime(
         public_url=settings.public_url,
         registry=registry,
     )
-    # The OAuth callback checks the role of whoever asked for the link as it is now: no cache.
     pages = OAuthPages(deps, client, ActorResolver(core.roles, client, ttl=0))
     worker = Worker(build_worker_app(deps, client, alerts), pages)
     if link is None:
@@ -275,14 +274,12 @@ async def _listen(runner: web.AppRunner, port: int) -> None:
     try:
         await web.TCPSite(runner, port=port).start()
     except OSError as exc:
-        if exc.errno == errno.EADDRINUSE:
-            raise StartupError(
-                f"port {port} is already in use by another program; stop it or set PORT to a "
-                "free port"
-            ) from None
-        raise StartupError(
-            f"cannot listen on port {port} (PORT): {os.strerror(exc.errno or 0)}"
-        ) from None
+        why = (
+            "is already in use by another program; stop it or set PORT to a free port"
+            if exc.errno == errno.EADDRINUSE
+            else f"cannot be listened on (PORT): {os.strerror(exc.errno or 0)}"
+        )
+        raise StartupError(f"port {port} {why}") from None
 
 
 async def _until_stopped() -> None:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import re
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -28,9 +27,6 @@ from aiohttp import web
 from fakes import block_kit
 from fakes._server import FakeServer
 from fakes.slack_methods import RESPONSE_URL_SECONDS, RESPONSE_URL_USES, SlackMethods
-
-# In typed text: a link, an `@name` or a `#name` (not in the middle of a word or a link).
-_TYPED_TOKEN = re.compile(r"(https?://[^\s<>]+)|(?<![\w/])@([\w.-]+)|(?<![\w/&])#([\w-]+)")
 
 
 @dataclass
@@ -134,29 +130,6 @@ class FakeSlack(SlackMethods, FakeServer):
         user.team_id = user.team_id or self.team_id
         self.users[user_id] = user
         return user
-
-    def command_text(self, typed: str) -> str:
-        """The `text` Slack sends for what someone typed after a command whose manifest entry
-        has `should_escape: true`: `&`, `<` and `>` as entities (https://api.slack.com/reference/
-        surfaces/formatting#escaping: "Sent to server: Hello &amp; &lt;world&gt;"), then a
-        person's `@name` as `<@U…|name>`, a channel's `#name` as `<#C…|name>` and a link as
-        `<https://…>` (https://docs.slack.dev/interactivity/implementing-slash-commands,
-        "should_escape"; tests/data/slack/README.md). A name Slack does not know stays text."""
-        people = {u.name: u.id for u in self.users.values() if not u.deleted}
-        rooms = {c.name: c.id for c in self.channels.values() if not c.id.startswith("D")}
-
-        def token(match: re.Match[str]) -> str:
-            link, person, room = match.groups()
-            if link:
-                return f"<{link}>"
-            if person in people:
-                return f"<@{people[person]}|{person}>"
-            if room in rooms:
-                return f"<#{rooms[room]}|{room}>"
-            return match[0]
-
-        escaped = typed.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-        return _TYPED_TOKEN.sub(token, escaped)
 
     def add_channel(self, channel_id: str, name: str, **facts: Any) -> Channel:
         channel = Channel(channel_id, name, **facts)

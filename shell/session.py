@@ -137,7 +137,7 @@ class Shell:
 
     async def slash(self, text: str) -> None:
         body = payloads.slash_command(
-            self.slack.command_text(text),  # as Slack sends it (manifest: should_escape)
+            payloads.command_text(self.slack, text),  # as Slack sends it (manifest: should_escape)
             user_id=self.user,
             team_id=TEAM,
             channel_id=CHANNEL,

@@ -8,6 +8,7 @@ import aiohttp
 import pytest
 from sqlalchemy import func, select
 
+from fakes import slack_payloads as p
 from fakes.tiktok import FakeTikTok
 from handlers.oauth import COOKIE
 from storage.models import Profile
@@ -61,10 +62,10 @@ async def dm_to(bot: BotUnderTest, user: str) -> str:
 async def test_an_admin_removed_since_the_link_was_sent_connects_nothing(
     bot: BotUnderTest, fake_tiktok: FakeTikTok
 ):
-    _, url = await bot.command(bot.slack.command_text("admins add @mo"))
+    _, url = await bot.command(p.command_text(bot.slack, "admins add @mo"))
     await bot.responses_to(url)
     callback, cookie = await consented(bot, MEMBER_ID)
-    _, url = await bot.command(bot.slack.command_text("admins remove @mo"), user=ADMIN_ID)
+    _, url = await bot.command(p.command_text(bot.slack, "admins remove @mo"), user=ADMIN_ID)
     assert "is no longer an admin" in str(await bot.responses_to(url))
 
     page = await refused_callback(bot, fake_tiktok, callback, cookie)

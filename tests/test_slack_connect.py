@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from fakes import slack_payloads as p
 from fakes.slack import FakeSlack
 from fakes.tiktok import FakeTikTok
 from handlers.ids import Action
@@ -90,7 +91,7 @@ async def test_someone_from_another_workspace_granted_by_id_is_an_admin(
     bot: BotUnderTest, clock: ManualClock, fake_tiktok: FakeTikTok
 ):
     alert = await alert_in_shared_channel(bot, clock, fake_tiktok)
-    _, url = await bot.command(bot.slack.command_text("admins add @tara"), user=OUR_OWNER)
+    _, url = await bot.command(p.command_text(bot.slack, "admins add @tara"), user=OUR_OWNER)
     assert "is now an admin" in str(await bot.responses_to(url))
     assert "oauth/start?ticket=" in await reauth_from(bot, alert, THEIR_ADMIN, OTHER_TEAM)
     reply, _ = await bot.command("connect tiktok", user=THEIR_OWNER)  # still not them

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from fakes import slack_payloads as p
 from fakes.tiktok import FakeTikTok
 from tests.factories import make_accounts
 from tests.harness import BotUnderTest
@@ -21,7 +22,7 @@ def shown(payload: dict[str, Any]) -> str:
 async def test_search_text_is_matched_as_it_was_typed(bot: BotUnderTest, clock: ManualClock):
     await make_accounts(bot.runtime.core.db, clock(), 2, prefix="Shoes & Boots")
     await make_accounts(bot.runtime.core.db, clock(), 1, prefix="Shoes Outlet", start=10)
-    sent = bot.slack.command_text("accounts shoes & boots")
+    sent = p.command_text(bot.slack, "accounts shoes & boots")
     assert sent == "accounts shoes &amp; boots"  # what Slack sends for it
     _, url = await bot.command(sent)
     (listing,) = await bot.responses_to(url)
@@ -32,21 +33,21 @@ async def test_search_text_is_matched_as_it_was_typed(bot: BotUnderTest, clock: 
 
 async def test_slack_tokens_come_through_whole(bot: BotUnderTest):
     """A pasted link is one of Slack's tokens; a quote inside it does not open a quotation."""
-    _, url = await bot.command(bot.slack.command_text("accounts https://shop.example/it's"))
+    _, url = await bot.command(p.command_text(bot.slack, "accounts https://shop.example/it's"))
     (listing,) = await bot.responses_to(url)
     assert "quote is not closed" not in shown(listing)
     assert "No ad accounts match." in listing["text"]
 
-    _, url = await bot.command(bot.slack.command_text("admins add @mo"))
+    _, url = await bot.command(p.command_text(bot.slack, "admins add @mo"))
     (done,) = await bot.responses_to(url)
     assert done["text"] == ":white_check_mark: <@UMEMBER1> is now an admin."
 
 
 async def test_typed_text_quoted_back_cannot_ping_or_link(bot: BotUnderTest):
     """Once decoded, what someone typed is escaped again wherever the bot quotes it back."""
-    reply, _ = await bot.command(bot.slack.command_text("<!here> hello"))
+    reply, _ = await bot.command(p.command_text(bot.slack, "<!here> hello"))
     assert "<!here>" not in shown(reply.json) and "&lt;!here&gt;" in reply.json["text"]
-    _, url = await bot.command(bot.slack.command_text("audit <https://evil.example|Sign in>"))
+    _, url = await bot.command(p.command_text(bot.slack, "audit <https://evil.example|Sign in>"))
     (refusal,) = await bot.responses_to(url)
     assert "No ad account or profile" in refusal["text"]
     assert "<https://evil.example" not in shown(refusal)
