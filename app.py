@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import errno
 import gc
 import logging
 import os
@@ -31,7 +32,7 @@ from bot.config import ConfigError, Settings
 from bot.connect import Connector
 from bot.core import Core
 from bot.oauth import OAuthTickets
-from bot.runtime import open_database
+from bot.runtime import StartupError, open_database
 from bot.scheduler import Scheduler
 from bot.sync import SyncEngine
 from bot.token_cache import DatabaseTokenCache
@@ -190,7 +191,8 @@ def build_runtime(
         public_url=settings.public_url,
         registry=registry,
     )
-    worker = Worker(build_worker_app(deps, client, alerts), OAuthPages(deps, client))
+    pages = OAuthPages(deps, client, ActorResolver(core.roles, client, ttl=0))
+    worker = Worker(build_worker_app(deps, client, alerts), pages)
     if link is None:
         link = InProcessLink(worker, background.spawn)
     front = build_front_app(
@@ -265,7 +267,7 @@ async def _serve_front(settings: Settings, runtime: Runtime, process: WorkerProc
             await socket.connect_async()
             log.info("connected to Slack over Socket Mode")
         await runner.setup()
-        await web.TCPSite(runner, port=settings.port).start()
+        await _listen(runner, settings.port)
         log.info("listening on port %d", settings.port)
         await _until_stopped()
     finally:
@@ -274,6 +276,18 @@ async def _serve_front(settings: Settings, runtime: Runtime, process: WorkerProc
             await socket.close_async()
         await runner.cleanup()
         await process.close(SHUTDOWN_GRACE)
+
+
+async def _listen(runner: web.AppRunner, port: int) -> None:
+    try:
+        await web.TCPSite(runner, port=port).start()
+    except OSError as exc:
+        why = (
+            "is already in use by another program; stop it or set PORT to a free port"
+            if exc.errno == errno.EADDRINUSE
+            else f"cannot be listened on (PORT): {os.strerror(exc.errno or 0)}"
+        )
+        raise StartupError(f"port {port} {why}") from None
 
 
 async def _until_stopped() -> None:
@@ -356,7 +370,7 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args, rest = parser().parse_known_args(argv)
     if args.command == "shell":
-        from shell.session import run_shell
+        from shell.startup import run_shell
 
         return run_shell(rest, dict(os.environ))
     if rest:
@@ -383,6 +397,9 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, SecretsError) as exc:
         print(f"adops-bot: {exc}", file=sys.stderr)
         return 2
+    except StartupError as exc:
+        print(f"adops-bot: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
     return 0

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.errors import DomainError, InvalidInput
+from bot.errors import DomainError, InvalidInput, PermissionDenied
 from bot.oauth import Grant
-from bot.permissions import Actor, Permission, Role, Source
+from bot.permissions import Actor, Permission
 from bot.profiles import ProfileCard, ProfileService
 from bot.sync import SyncEngine, SyncReport
 from providers.base import (
@@ -57,12 +57,15 @@ class Connector:
             state=state, redirect_uri=self.callback_url
         )
 
-    async def complete_oauth(self, grant: Grant, code: str, *, user_label: str) -> Connected:
-        """The ticket was only issued to an admin a few minutes ago; the change is made on their
-        behalf and audited as theirs."""
+    async def complete_oauth(self, actor: Actor, grant: Grant, code: str) -> Connected:
+        """The link was issued to an admin minutes ago, but `actor` is who that person is now:
+        someone demoted since then connects nothing, and the code is never exchanged. The change
+        is made on their behalf and audited as theirs."""
+        if actor.id != grant.user_id:
+            raise PermissionDenied(Permission.MANAGE, "This sign-in was asked for by someone else.")
+        actor.require(Permission.MANAGE)
         if not code or len(code) > 1000:
             raise ProviderRefused("The provider did not send an authorisation code.")
-        actor = Actor(grant.user_id, user_label, Role.ADMIN, Source.OAUTH)
         provider = self._sync.provider(grant.provider)
         try:
             credentials = await provider.exchange_code(

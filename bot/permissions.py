@@ -80,16 +80,22 @@ class UserFacts:
     user_id: str
     workspace_admin: bool = False
     guest: bool = False
+    external: bool = False
+    """From another workspace (Slack Connect): `workspace_admin` is about their own, not ours."""
 
 
 def decide_role(facts: UserFacts, *, configured: frozenset[str], granted: frozenset[str]) -> Role:
     """Guests never manage anything, whatever list they are on. Admins are the configured ones
-    plus those granted in Slack; only when no admin is configured in the environment do the
-    workspace's own owners and admins count."""
+    plus those granted in Slack, each named by id on purpose, so someone from another workspace
+    on either list is an admin too. Only when no admin is configured in the environment do the
+    workspace's own owners and admins count, and never another workspace's. Anyone else from
+    another workspace reads no more than a guest: the accounts are this team's business."""
     if facts.guest:
         return Role.GUEST
     if facts.user_id in configured or facts.user_id in granted:
         return Role.ADMIN
+    if facts.external:
+        return Role.GUEST
     if not configured and facts.workspace_admin:
         return Role.ADMIN
     return Role.MEMBER

@@ -53,6 +53,10 @@ class SlackMethods:
         return {"url": f"ws://127.0.0.1:{self.port}/socket"}
 
     def _m_users_info(self: FakeSlack, args: Result) -> Result:
+        """METHOD/users.info: `user_not_found`. `team_id` is the user's own workspace, so for
+        someone reached through Slack Connect it is another organisation's, and `is_admin` and
+        `is_owner` are about that workspace (METHOD/users.info: the user object differs "for a
+        user connected through Slack Connect"; @slack/web-api's UsersInfoResponse type)."""
         user: SlackUser | None = self.users.get(args.get("user", ""))
         if user is None:
             return {"error": "user_not_found"}

@@ -9,12 +9,19 @@ the fake Slack (`FakeSlack.trigger`, `FakeSlack.response_url`), which honours on
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode
 
 from slack_sdk.signature import SignatureVerifier
+
+if TYPE_CHECKING:
+    from fakes.slack import FakeSlack
+
+# In typed text: a link, an `@name` or a `#name` (not in the middle of a word or a link).
+_TYPED_TOKEN = re.compile(r"(https?://[^\s<>]+)|(?<![\w/])@([\w.-]+)|(?<![\w/&])#([\w-]+)")
 
 
 def signed_headers(
@@ -23,6 +30,30 @@ def signed_headers(
     stamp = str(int(time.time()) if timestamp is None else timestamp)
     signature = SignatureVerifier(signing_secret).generate_signature(timestamp=stamp, body=body)
     return {"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": signature}
+
+
+def command_text(slack: FakeSlack, typed: str) -> str:
+    """The `text` Slack sends for what someone typed after a command whose manifest entry has
+    `should_escape: true`: `&`, `<` and `>` as entities (https://api.slack.com/reference/
+    surfaces/formatting#escaping: "Sent to server: Hello &amp; &lt;world&gt;"), then the `@name`
+    of a person in the workspace as `<@U…|name>`, a channel's `#name` as `<#C…|name>` and a link
+    as `<https://…>` (https://docs.slack.dev/interactivity/implementing-slash-commands,
+    "should_escape"; tests/data/slack/README.md). A name Slack does not know stays text."""
+    people = {u.name: u.id for u in slack.users.values() if not u.deleted}
+    rooms = {c.name: c.id for c in slack.channels.values() if not c.id.startswith("D")}
+
+    def token(match: re.Match[str]) -> str:
+        link, person, room = match.groups()
+        if link:
+            return f"<{link}>"
+        if person in people:
+            return f"<@{people[person]}|{person}>"
+        if room in rooms:
+            return f"<#{rooms[room]}|{room}>"
+        return match[0]
+
+    escaped = typed.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _TYPED_TOKEN.sub(token, escaped)
 
 
 def slash_command(

@@ -14,17 +14,20 @@ import html
 import logging
 import secrets
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from aiohttp import web
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.errors import DomainError
+from bot.errors import DomainError, PermissionDenied
+from bot.permissions import Source
+from handlers.actors import ActorResolver
 from handlers.deps import Deps
 from handlers.profiles import connected_text
 from handlers.replies import dm
+from handlers.views.blocks import esc_quoting
 
 log = logging.getLogger(__name__)
 
@@ -96,12 +99,24 @@ def _html(title: str, text: str) -> str:
 
 
 UNAVAILABLE = Page(503, "Please try again", "The bot is restarting. Reload this page in a minute.")
+NO_LONGER_ADMIN = (
+    "You no longer have the adops admin permission, so nothing was connected. An admin can give "
+    "it back (/adops admins add); then ask for a new link."
+)
+UNCONFIRMED = (
+    "Slack could not confirm your permissions just now, so nothing was connected. "
+    "Ask for a new link in Slack in a moment."
+)
 
 
 class OAuthPages:
-    def __init__(self, deps: Deps, client: AsyncWebClient) -> None:
+    """`resolver` looks the person up afresh at the callback (no cache): their role then is the
+    one that counts, not the one they had when the link was sent."""
+
+    def __init__(self, deps: Deps, client: AsyncWebClient, resolver: ActorResolver) -> None:
         self._deps = deps
         self._client = client
+        self._resolver = resolver
 
     async def render(self, name: str, query: Mapping[str, str], cookies: Mapping[str, str]) -> Page:
         if name == "start":
@@ -124,12 +139,20 @@ class OAuthPages:
         except DomainError as exc:
             return Page(400, "This sign-in cannot be completed", exc.message)
         code = query.get("auth_code") or query.get("code") or ""
+        actor, verified = await self._resolver.resolve(grant.user_id, Source.OAUTH)
+        # Labelled by id: the alert a sign-in fixes names its fixer by label, and a user id
+        # reads there as a mention of them.
+        actor = replace(actor, label=grant.user_id)
         try:
-            connected = await self._deps.connector.complete_oauth(
-                grant, code, user_label=grant.user_id
-            )
+            connected = await self._deps.connector.complete_oauth(actor, grant, code)
+        except PermissionDenied:
+            text = NO_LONGER_ADMIN if verified else UNCONFIRMED
+            log.info("an OAuth sign-in was refused: %s may not change profiles now", grant.user_id)
+            await self._tell(grant.user_id, f":no_entry: Your sign-in was not completed. {text}")
+            return Page(403, "Not connected", text, clear_cookie=True)
         except DomainError as exc:
-            await self._tell(grant.user_id, f":warning: The sign-in did not work: {exc.message}")
+            refused = esc_quoting(exc.message)
+            await self._tell(grant.user_id, f":warning: The sign-in did not work: {refused}")
             return Page(400, "Not connected", exc.message, clear_cookie=True)
         except Exception:
             ref = secrets.token_hex(4)

@@ -3,6 +3,7 @@ the table so it cannot drift from the code."""
 
 from __future__ import annotations
 
+import re
 import shlex
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -14,6 +15,15 @@ from bot.permissions import Permission
 COMMAND = "/adops"
 MAX_COMMAND_TEXT = 1000
 _SMART_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'"})
+# Slack sends a command's text with the `&`, `<` and `>` people typed as entities, so every `<…>`
+# left in it is one of Slack's own tokens: `<@U…|name>`, `<#C…|name>`, `<https://…>`
+# (research/slack.md, "Checked again on 2026-12-04"; tests/data/slack/README.md).
+_SLACK_TOKEN = re.compile(r"<[^<>]*>")
+_ENTITY = re.compile(r"&(amp|lt|gt);")
+_ENTITIES = {"amp": "&", "lt": "<", "gt": ">"}
+# While the words are split, each token stands in as a private-use placeholder, so that a
+# quote or a space inside one (`<https://shop.example/it's>`) cannot split the words.
+_HELD = re.compile("\ue000(\\d+)\ue001")
 
 Handler = Callable[..., Awaitable[None]]
 
@@ -62,14 +72,10 @@ class Registry:
         return decorate
 
     def parse(self, text: str) -> Invocation:
-        """Split the command text (quotes allowed, smart quotes too) and find the longest
-        registered name its words start with. Empty text means `help`."""
-        if len(text) > MAX_COMMAND_TEXT:
-            raise InvalidInput(f"That command is too long (limit {MAX_COMMAND_TEXT} characters).")
-        try:
-            words = shlex.split(text.translate(_SMART_QUOTES))
-        except ValueError:
-            raise InvalidInput("A quote is not closed in that command.") from None
+        """Split the command text as Slack sends it (quotes allowed, smart quotes too) into the
+        words the person typed, and find the longest registered name they start with. Empty text
+        means `help`. Slack's tokens come through whole, as Slack wrote them."""
+        words = split_words(text)
         if not words:
             words = ["help"]
         lowered = [w.lower() for w in words]
@@ -91,6 +97,29 @@ class Registry:
             alias = f" (also: {', '.join(command.aliases)})" if command.aliases else ""
             lines.append(f"`{COMMAND} {command.usage}`  {command.summary}{alias}")
         return lines
+
+
+def split_words(text: str) -> list[str]:
+    """The typed words of a command's text: entities decoded outside Slack's own tokens."""
+    tokens: list[str] = []
+
+    def hold(match: re.Match[str]) -> str:
+        tokens.append(match[0])
+        return f"\ue000{len(tokens) - 1}\ue001"
+
+    held = _SLACK_TOKEN.sub(hold, text.replace("\ue000", "").replace("\ue001", ""))
+    typed = _ENTITY.sub(lambda m: _ENTITIES[m[1]], held)
+
+    def restore(words: str) -> str:
+        return _HELD.sub(lambda m: tokens[int(m[1])], words)
+
+    if len(restore(typed)) > MAX_COMMAND_TEXT:
+        raise InvalidInput(f"That command is too long (limit {MAX_COMMAND_TEXT} characters).")
+    try:
+        words = shlex.split(typed.translate(_SMART_QUOTES))
+    except ValueError:
+        raise InvalidInput("A quote is not closed in that command.") from None
+    return [restore(word) for word in words]
 
 
 class UnknownSubcommand(InvalidInput):

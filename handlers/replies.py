@@ -21,7 +21,7 @@ from bot.runtime import awaiting_ack
 from handlers.actors import request_user
 from handlers.handoff import ACK_PHASE, FRONT_ACK, HANDOFF, PHASE, Job, ack_of
 from handlers.ids import Modal
-from handlers.views.blocks import modal, section
+from handlers.views.blocks import esc_quoting, modal, section
 
 log = logging.getLogger(__name__)
 
@@ -138,7 +138,7 @@ async def on_error(
     """Domain errors are the user's to fix and read as such; anything else gets a short reference
     that matches the logged traceback, never the traceback itself."""
     if isinstance(error, DomainError):
-        text = f":warning: {error.message}"
+        text = f":warning: {esc_quoting(error.message)}"
     else:
         ref = secrets.token_hex(4)
         log.error(

@@ -76,9 +76,18 @@ class TikTokConfig:
         for name, url in (("TIKTOK_API_URL", api_url), ("TIKTOK_AUTH_URL", auth_url)):
             if not url.startswith(("http://", "https://")):
                 raise ValueError(f"{name} must be an http(s) URL")
+        app_id = env.get("TIKTOK_APP_ID", "").strip() or None
+        app_secret = env.get("TIKTOK_APP_SECRET", "").strip() or None
+        if (app_id is None) != (app_secret is None):
+            given = "TIKTOK_APP_ID" if app_id else "TIKTOK_APP_SECRET"
+            missing = "TIKTOK_APP_SECRET" if app_id else "TIKTOK_APP_ID"
+            raise ValueError(
+                f"{missing} is required when {given} is set: TikTok needs both (or neither, "
+                "to leave TikTok off)"
+            )
         return cls(
-            app_id=env.get("TIKTOK_APP_ID", "").strip() or None,
-            app_secret=env.get("TIKTOK_APP_SECRET", "").strip() or None,
+            app_id=app_id,
+            app_secret=app_secret,
             api_url=api_url if api_url.endswith("/") else api_url + "/",
             auth_url=auth_url,
             rate_limit=_number(env, "TIKTOK_RATE_LIMIT", 10.0),

@@ -33,6 +33,10 @@ _MEDIAGO_ACCOUNTS = ("Daily Brief Native", "Daily Brief Video", "Finance Weekly 
 class Demo:
     tiktok: FakeTikTok
     mediago: FakeMediaGo
+    mediago_secret: str = MEDIAGO_SECRET
+    """The MediaGo API secret that works now: `:revoke mediago` has the account manager issue
+    a new one, which is what fixes the profile."""
+    mediago_issued: int = 1
 
     @classmethod
     async def start(cls) -> Demo:
@@ -67,7 +71,8 @@ class Demo:
         return [
             f"Demo networks are running. TikTok logins: {logins} "
             f"(`connect tiktok` signs in as {self.tiktok.consent_login}; `:login NAME` switches).",
-            f"MediaGo demo credentials: API key `{MEDIAGO_KEY}`, API secret `{MEDIAGO_SECRET}`.",
+            f"MediaGo demo credentials: API key `{MEDIAGO_KEY}`, "
+            f"API secret `{self.mediago_secret}`.",
         ]
 
     # -------------------------------------------------------------- controls
@@ -80,14 +85,33 @@ class Demo:
 
     def revoke(self, name: str) -> str:
         if name == "mediago":
-            self.mediago.revoke(as_basic(MEDIAGO_SECRET))
-            return "MediaGo revoked the demo API token. Run `:tick` to let the loop notice."
+            return self._reissue_mediago()
         if name not in self.tiktok.logins:
             return f"No TikTok login {name!r}; there are: {', '.join(self.tiktok.logins)}, mediago."
         self.tiktok.revoke(login=name)
         return f"TikTok revoked every token of {name}. Run `:tick` to let the loop notice."
 
+    def _reissue_mediago(self) -> str:
+        """Revoke the live API token and issue its replacement, reaching the same accounts, as
+        an account manager would; the profile stays broken until it is given the new one."""
+        old = self.mediago.tokens.get(as_basic(self.mediago_secret))
+        self.mediago.revoke(as_basic(self.mediago_secret))
+        self.mediago_issued += 1
+        self.mediago_secret = f"demo-secret-{self.mediago_issued}-not-real"
+        token = self.mediago.add_credentials(as_basic(self.mediago_secret))
+        token.accounts.extend(old.accounts if old else [])
+        return (
+            "MediaGo revoked the demo API token. Run `:tick` to let the loop notice. Its "
+            f"replacement, for Update credentials: API key `{MEDIAGO_KEY}`, API secret "
+            f"`{self.mediago_secret}`."
+        )
+
     def grant(self, count: int, name: str | None) -> str:
+        if name == "mediago":
+            secret = as_basic(self.mediago_secret)
+            granted = [self.mediago.grant(secret, prefix="Daily Brief Extra") for _ in range(count)]
+            names = ", ".join(n for i, n in self.mediago.tokens[secret].accounts if i in granted)
+            return f"MediaGo granted the demo API token {count} more account(s): {names}. `:tick`."
         login = name or self.tiktok.consent_login or ""
         if login not in self.tiktok.logins:
             return f"No TikTok login {login!r}; there are: {', '.join(self.tiktok.logins)}."

@@ -7,29 +7,18 @@ printed. Only the transport is simulated, never the logic.
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import json
-import logging
 import re
-import secrets
-import socket
-import sys
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-from aiohttp import web
 from slack_bolt.request.async_request import AsyncBoltRequest
 
-from app import Runtime, build_runtime
+from app import Runtime
 from bot.clock import utcnow
-from bot.config import ConfigError, Settings
-from bot.runtime import open_database
 from fakes import slack_payloads as payloads
 from fakes.slack import FakeSlack
-from handlers.access_log import web_runner
 from handlers.registry import COMMAND
 from shell.browser import Browser
 from shell.console import Console
@@ -55,8 +44,10 @@ clears it, `:cancel` closes the modal).
 DEMO_HELP = """\
 Demo networks:
   :login NAME        the TikTok login the consent page signs in as
-  :grant N [LOGIN]   that login grants the app N more advertisers
-  :revoke LOGIN      revoke every token of a TikTok login (or `mediago` for the MediaGo token)"""
+  :grant N [LOGIN]   that TikTok login grants the app N more advertisers
+  :grant N mediago   the MediaGo API token reaches N more accounts
+  :revoke LOGIN      revoke every token of a TikTok login
+  :revoke mediago    revoke the MediaGo API token; a new secret is issued to fix it with"""
 
 
 @dataclass
@@ -80,7 +71,7 @@ class Shell:
         self.user = USERS["admin"][0]
         self.demo: Demo | None = None
         self.clock: ShellClock | None = None
-        self.screen = Screen({CHANNEL: "#ad-ops"}, {uid: name for uid, name in USERS.values()})
+        self.screen = Screen({CHANNEL: "#ad-ops"}, dict(USERS.values()))
         self.browser = Browser()
         self.forms = FormFiller(console, self._load_options)
         self._modal_values: dict[str, dict[str, Any]] = {}
@@ -146,7 +137,7 @@ class Shell:
 
     async def slash(self, text: str) -> None:
         body = payloads.slash_command(
-            text,
+            payloads.command_text(self.slack, text),  # as Slack sends it (manifest: should_escape)
             user_id=self.user,
             team_id=TEAM,
             channel_id=CHANNEL,
@@ -347,111 +338,3 @@ class Shell:
         )
         self.flush()
         await self.settle_modals()
-
-
-# ------------------------------------------------------------------ start-up
-
-
-def _own_database(data_dir: Path, *, fresh: bool) -> str:
-    """The shell never opens the server's database unless told to. A demo starts from nothing,
-    since the demo networks it talked to last time are gone."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    path = data_dir / ("shell-demo.db" if fresh else "shell.db")
-    if fresh:
-        for leftover in (
-            path,
-            path.with_name(path.name + "-wal"),
-            path.with_name(path.name + "-shm"),
-        ):
-            leftover.unlink(missing_ok=True)
-    return f"sqlite+aiosqlite:///{path}"
-
-
-def parser() -> argparse.ArgumentParser:
-    root = argparse.ArgumentParser(prog="adops-bot shell", description=__doc__)
-    root.add_argument("--demo", action="store_true", help="run fake TikTok and MediaGo locally")
-    root.add_argument("--as", dest="role", choices=sorted(USERS), default="admin")
-    root.add_argument("--database", help="database URL (default: a shell SQLite file)")
-    return root
-
-
-def shell_env(env: dict[str, str], database: str, port: int) -> dict[str, str]:
-    """The settings the shell runs with: the user's own, except that Slack is local, the user
-    is the admin, and the database is the shell's own file unless one is named."""
-    shell = {
-        **env,
-        "SLACK_BOT_TOKEN": "xoxb-shell",
-        "SLACK_SIGNING_SECRET": secrets.token_hex(16),
-        "ADOPS_ADMINS": USERS["admin"][0],
-        "ADOPS_ALERT_CHANNEL": env.get("ADOPS_ALERT_CHANNEL") or CHANNEL,
-        "ADOPS_PUBLIC_URL": f"http://127.0.0.1:{port}",
-        "DATABASE_URL": database,
-    }
-    shell.pop("SLACK_APP_TOKEN", None)
-    return shell
-
-
-async def start(argv: list[str], env: dict[str, str], console: Console) -> tuple[Shell, list[Any]]:
-    """Everything the shell needs, running; returns it with what to close at the end."""
-    args = parser().parse_args(argv)
-    closers: list[Any] = []
-    slack = FakeSlack(team_id=TEAM)
-    await slack.start()
-    closers.append(slack.close)
-    for role, (user_id, name) in USERS.items():
-        slack.add_user(user_id, name=f"{name} ({role})")
-    slack.add_channel(CHANNEL, "ad-ops")
-    demo = await Demo.start() if args.demo else None
-    if demo is not None:
-        closers.append(demo.close)
-        env = {**env, **demo.env()}
-    data_dir = Path(env.get("ADOPS_DATA_DIR") or "data")
-    database = args.database
-    if database is None:
-        database = await asyncio.to_thread(_own_database, data_dir, fresh=demo is not None)
-    with socket.socket() as probe:  # the OAuth routes need a real port the browser can reach
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    settings = Settings.from_env(shell_env({**env, "SLACK_API_URL": slack.url}, database, port))
-    db = await open_database(settings)
-    closers.append(db.dispose)
-    clock = ShellClock()
-    runtime = build_runtime(settings, db, clock=clock)
-    closers.append(runtime.close)
-    runner = web_runner(runtime.web)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    closers.append(runner.cleanup)
-    shell = Shell(runtime, slack, console, settings.slack_signing_secret or "")
-    shell.user = USERS[args.role][0]
-    shell.demo = demo
-    shell.clock = clock
-    logging.getLogger().setLevel(logging.WARNING)
-    console.say(
-        f"adops-bot shell — you are {USERS[args.role][1]} ({args.role}) in #ad-ops; "
-        f"database {settings.database_url.split('///')[-1]}. :help for help, :quit to leave."
-    )
-    if demo is not None:
-        console.say(*demo.intro())
-    return shell, closers
-
-
-async def main(argv: list[str], env: dict[str, str], console: Console | None = None) -> int:
-    console = console or Console()
-    shell, closers = await start(argv, env, console)
-    try:
-        await shell.run()
-    finally:
-        for close in reversed(closers):
-            await close()
-    return 0
-
-
-def run_shell(argv: list[str], env: dict[str, str]) -> int:
-    try:
-        return asyncio.run(main(argv, env))
-    except ConfigError as exc:
-        print(exc, file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        return 130

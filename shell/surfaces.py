@@ -79,6 +79,8 @@ class Screen:
         """Mentions read as names, as Slack shows them."""
         for user_id, name in self.people.items():
             line = line.replace("@" + user_id, "@" + name)
+        for channel_id, name in self.channel_names.items():
+            line = line.replace("#" + channel_id, name)
         return line
 
     def _render(self, blocks_: list[dict[str, Any]], surface: Surface) -> Rendered:

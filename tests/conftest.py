@@ -158,16 +158,25 @@ FAST_RETRY = RetryPolicy(attempts=3, total=2.0, base=0.01, cap=0.05)
 
 
 @pytest.fixture
-async def bot(db, clock, fake_slack, fake_tiktok, fake_mediago) -> AsyncIterator[BotUnderTest]:
+def bot_env() -> dict[str, str]:
+    """What the `bot` fixture's environment adds; a module or a parametrized test overrides it
+    (e.g. `{}` for a workspace that configured no admins)."""
+    return {"ADOPS_ADMINS": "UADMIN1"}
+
+
+@pytest.fixture
+async def bot(
+    db, clock, fake_slack, fake_tiktok, fake_mediago, bot_env
+) -> AsyncIterator[BotUnderTest]:
     port = free_port()
     env = {
         "SLACK_BOT_TOKEN": "xoxb-test",
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
         "SLACK_API_URL": fake_slack.url,
-        "ADOPS_ADMINS": "UADMIN1",
         "ADOPS_PUBLIC_URL": f"http://127.0.0.1:{port}",
         **fake_tiktok.env(),
         **fake_mediago.env(),
+        **bot_env,
     }
     settings = Settings.from_env(env)
     providers = {

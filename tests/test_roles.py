@@ -23,6 +23,10 @@ from tests.support import ADMIN, MEMBER
         (UserFacts("U1"), set(), set(), Role.MEMBER),
         (UserFacts("U1", guest=True), {"U1"}, set(), Role.GUEST),
         (UserFacts("U1", guest=True, workspace_admin=True), set(), set(), Role.GUEST),
+        (UserFacts("U1", workspace_admin=True, external=True), set(), set(), Role.GUEST),
+        (UserFacts("U1", external=True), set(), set(), Role.GUEST),
+        (UserFacts("U1", external=True), {"U1"}, set(), Role.ADMIN),
+        (UserFacts("U1", external=True), set(), {"U1"}, Role.ADMIN),
     ],
 )
 def test_role_decision(facts, configured, granted, role):

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from shell.console import Console
-from shell.session import main
+from shell.startup import main
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -61,7 +61,7 @@ def alert_message(alert: AlertView) -> dict[str, Any]:
             section(text),
             context(f"Was: {esc(alert.reason)} (since {when(alert.created_at)})"),
         ]
-        return message(f"Resolved: {alert.profile_name}", blocks)
+        return message(f"Resolved: {esc(alert.profile_name)}", blocks)
     detail = f"Reason: {esc(alert.reason)}"
     if alert.kind == AlertKind.INVALID:
         detail += (
@@ -73,7 +73,9 @@ def alert_message(alert: AlertView) -> dict[str, Any]:
     blocks = [section(f"{headline(alert)}\n{detail}")]
     if alert.kind != AlertKind.TRANSIENT:
         blocks.append(actions(_fix_buttons(alert)))
-    return message(f"{alert.provider_display} profile {alert.profile_name} needs attention", blocks)
+    return message(
+        f"{alert.provider_display} profile {esc(alert.profile_name)} needs attention", blocks
+    )
 
 
 def reminder_message(alert: AlertView) -> dict[str, Any]:
@@ -82,6 +84,6 @@ def reminder_message(alert: AlertView) -> dict[str, Any]:
         f"since {when(alert.created_at)}. {alert.accounts_affected} ON account(s) are not syncing."
     )
     return message(
-        f"Reminder: {alert.profile_name} is still broken",
+        f"Reminder: {esc(alert.profile_name)} is still broken",
         [section(text), actions(_fix_buttons(alert))],
     )

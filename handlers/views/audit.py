@@ -104,4 +104,4 @@ def audit_message(title: str, page: AuditPage, *, next_page: str | None) -> dict
         blocks.append(context(f"{when(entry.at)} · {_actor(entry)} · {entry.source}{bulk}"))
     if next_page is not None:
         blocks.append(actions([button("Next ▶", Action.AUDIT_NEXT, next_page)]))
-    return message(title, blocks)
+    return message(esc(title), blocks)

@@ -6,6 +6,7 @@ Names come from people and providers, so every piece of user text is escaped (no
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 Block = dict[str, Any]
@@ -36,6 +37,18 @@ def trunc(text: str, limit: int) -> str:
 def esc(text: str) -> str:
     """Escape user text for mrkdwn: Slack's three control characters."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+# The mentions the bot's own messages hold: a user or a channel by bare id, never a label.
+_OWN_MENTION = re.compile(r"(<@[UW][A-Z0-9]+>|<#[CG][A-Z0-9]+>)")
+
+
+def esc_quoting(text: str) -> str:
+    """Escape a message that may quote what someone typed or a provider said (an error, a
+    refusal), keeping the bare user and channel mentions the bot writes itself: a quoted
+    `<!channel>` or `<https://…|link>` reads as text."""
+    parts = _OWN_MENTION.split(text)
+    return "".join(part if n % 2 else esc(part) for n, part in enumerate(parts))
 
 
 def plain(text: str, limit: int = SECTION_TEXT_MAX) -> dict[str, Any]:

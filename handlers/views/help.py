@@ -7,13 +7,14 @@ from typing import Any
 from bot.permissions import Actor, Permission
 from bot.roles import AdminList
 from handlers.registry import COMMAND, Registry
-from handlers.views.blocks import context, message, section
+from handlers.views.blocks import context, esc_quoting, message, section
 
 
 def help_message(registry: Registry, actor: Actor, *, error: str | None = None) -> dict[str, Any]:
     lines = registry.help_lines(actor.can)
     blocks = []
     if error:
+        error = esc_quoting(error)  # it may quote the command as typed
         blocks.append(section(f":warning: {error}"))
     blocks.append(section(f"*{COMMAND}* — ad-network integrations from Slack\n" + "\n".join(lines)))
     if not actor.can(Permission.MANAGE):
@@ -25,7 +26,8 @@ def admins_message(admins: AdminList) -> dict[str, Any]:
     configured = ", ".join(f"<@{u}>" for u in admins.configured) or "none"
     granted = ", ".join(f"<@{u}>" for u in admins.granted) or "none"
     text = f"*Admins*\nConfigured (ADOPS_ADMINS): {configured}\nAdded in Slack: {granted}" + (
-        "\nWith none configured, the workspace's owners and admins are adops admins too."
+        "\nWith none configured, this workspace's owners and admins are adops admins too "
+        "(not those of a workspace connected through Slack Connect)."
         if not admins.configured
         else ""
     )
