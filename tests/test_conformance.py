@@ -219,3 +219,21 @@ async def test_a_rate_limited_views_open_is_not_retried_past_its_trigger(bot):
     (told,) = await bot.responses_to(url)
     assert "did not let me open that form" in told["text"]
     assert len(bot.slack.calls_to("views.open")) == 1
+
+
+async def test_a_tag_added_while_the_tags_form_is_open_is_not_taken_off(bot, clock):
+    """Options were keyed by position: a tag that a sync added meanwhile shifted them, and the
+    form took off the wrong one."""
+    (first,) = await seed(bot, clock, 1)
+    await bot.runtime.core.bulk.add_tags(ADMIN, [first], ["beta", "delta"])
+    shown = await listed(bot)
+    await bot.press(shown, Action.ACCOUNT_MENU, f"tags:{first}:")
+    view = await last_view(bot, "views.update")
+    offered = next(b for b in view["blocks"] if b.get("block_id") == Field.KEEP_TAGS)
+    keep = [o["value"] for o in offered["element"]["options"] if "delta" in o["text"]["text"]]
+    await bot.runtime.core.bulk.add_tags(ADMIN, [first], ["alpha"])  # sorts before the others
+    reply = await bot.submit(view, {Field.KEEP_TAGS: {INPUT_ACTION: p.selected_many(keep)}})
+    assert reply.status == 200
+    await bot.runtime.background.drain()
+    row = await bot.runtime.core.accounts.get(ADMIN, first)
+    assert sorted(t.name for t in row.tags) == ["alpha", "delta"]

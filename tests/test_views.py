@@ -14,6 +14,7 @@ from bot.bulk import BulkAction, BulkResult, ItemResult
 from bot.profiles import ManagedAccount, ManageView, ProfileCard
 from bot.roles import AdminList
 from bot.trackers import EffectiveTracker, TrackerInfo
+from fakes import block_kit
 from handlers.commands import registry
 from handlers.metadata import AuditCursor, ListState, ModalContext
 from handlers.views.accounts import accounts_list
@@ -26,11 +27,14 @@ from handlers.views.modals import (
     change_profile_modal,
     manage_accounts_modal,
     mediago_credentials_modal,
+    notice_view,
+    progress_view,
     rename_modal,
     tags_modal,
 )
 from handlers.views.profiles import profiles_list
 from handlers.views.trackers import (
+    default_options,
     tracker_connection_modal,
     tracker_settings_modal,
     trackers_message,
@@ -287,3 +291,12 @@ def test_alert_messages(name: str, kind: AlertKind, status: str):
         for payload in (alert_message(alert), reminder_message(alert)):
             check_message(payload)
             assert not any("<!channel>" in t for t in mrkdwn_texts(payload))
+
+
+@pytest.mark.parametrize("name", HOSTILE)
+@pytest.mark.parametrize("count", [0, 1, 150])
+def test_small_views_and_option_loads(name: str, count: int):
+    check_modal(notice_view(name[:24], name))
+    check_modal(progress_view(name[:24], name))
+    trackers = [tracker_info(n, name) for n in range(1, count + 1)]
+    assert block_kit.options_ack_problems({"options": default_options("tiktok", trackers)}) == []
