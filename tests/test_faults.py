@@ -20,7 +20,8 @@ from bot.config import Settings
 from bot.runtime import open_database
 from fakes._server import Fault
 from fakes.slack import FakeSlack
-from fakes.tiktok import FakeTikTok, error_envelope, gateway_timeout, malformed
+from fakes.tiktok import FakeTikTok
+from fakes.tiktok_replies import error_envelope, gateway_timeout, malformed
 from storage.models import AdAccount, Alert, Profile, ProfileAccess
 from storage.secrets import Keyring
 from tests.harness import BotUnderTest
