@@ -77,6 +77,10 @@ class FakeServer:
     def fail_next(self, path: str, fault: Fault, count: int = 1) -> None:
         self._next_faults.setdefault(path, []).extend([fault] * count)
 
+    def clear_faults(self) -> None:
+        self._next_faults.clear()
+        self._rates.clear()
+
     def fail_rate(self, path: str, fraction: float, fault: Fault, *more: Fault) -> None:
         """Fail that share of the calls to `path`, each with one of the faults at random."""
         self._rates[path] = (fraction, (fault, *more))

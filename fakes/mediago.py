@@ -221,9 +221,14 @@ def http200(body: object) -> Fault:
     return Fault(status=200, body=json.dumps(body), content_type="application/json")
 
 
-def gateway(status: int) -> Fault:
-    """A load balancer's page, not MediaGo's answer."""
-    return Fault(status=status, body=f"<html><h1>{status}</h1>nginx</html>")
+def gateway(status: int, *, as_json: bool = False) -> Fault:
+    """A load balancer's or API gateway's reply, not MediaGo's: an HTML page, or the JSON an API
+    gateway sends for a route it does not know (AWS API Gateway's `{"message": "Missing
+    Authentication Token"}` with 403, or `{"message": "Not Found"}`)."""
+    if not as_json:
+        return Fault(status=status, body=f"<html><h1>{status}</h1>nginx</html>")
+    text = "Missing Authentication Token" if status == 403 else "Not Found"
+    return Fault(status=status, body=json.dumps({"message": text}), content_type="application/json")
 
 
 UNREADABLE_200 = (

@@ -14,12 +14,12 @@ from typing import Any
 
 from providers.base import AccountInfo, CredentialsInvalid, ProviderUnavailable, RateLimited
 
-# Messages that name the credential: "invalid api token" (bensonchu0221/ad_tools
-# src/tools/nexus/run.ts reads it as a dead token), popIn's 401 texts "access_token is invalid" /
-# "has expired" and its 403 "not authorized for MediaGo platform" (ad_tools discovery-api
-# SKILL.md). A maintenance notice or a gateway's page names none of these.
-_CREDENTIAL_WORDS = re.compile(
-    r"api[ _-]?token|access[ _-]?token|\btoken\b|unauthori[sz]ed|authenticat|credential"
+# Messages that refuse the credential itself: "invalid api token" (bensonchu0221/ad_tools
+# src/tools/nexus/run.ts reads it as a dead token) and popIn's 403 "not authorized for MediaGo
+# platform" (ad_tools discovery-api SKILL.md). Vaguer words are not enough: an API gateway in
+# front of a wrong URL says "Missing Authentication Token" with a 403.
+_REFUSES_TOKEN = re.compile(
+    r"invalid (?:api[ _-]?)?token|(?:api[ _-]?)?token (?:is )?(?:invalid|expired|revoked)"
     r"|not authorized for mediago",
     re.IGNORECASE,
 )
@@ -83,7 +83,7 @@ def auth_outcome(status: int, body: Any, *, parsed: bool) -> str | Exception:
     error = refusal(body)
     if status == 200 and error is None and isinstance(token, str) and token:
         return token
-    if parsed and (status in (200, 400, 403)) and _CREDENTIAL_WORDS.search(text):
+    if parsed and status in (200, 400, 403) and _REFUSES_TOKEN.search(text):
         return CredentialsInvalid(text)
     # 200 with `{}`, `null` or a maintenance errno, a gateway's 403/404 page: nothing here
     # says the credentials are wrong.
