@@ -102,7 +102,7 @@ def listing(status: int, body: Any, *, parsed: bool) -> list[AccountInfo] | Exce
     text = message(body)
     if status == 401:
         return Expired(text)
-    if status == 403 and NOT_FOR_MEDIAGO in text.lower():
+    if NOT_FOR_MEDIAGO in text.lower() and (status == 403 or refusal(body) is not None):
         return CredentialsInvalid(f"MediaGo: {text}")
     if throttled(status, body):
         return RateLimited(f"{what}: rate limited", retry_after=1.0)
