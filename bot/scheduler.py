@@ -120,7 +120,7 @@ class Scheduler:
             except Exception:
                 log.exception("sync of profile %s failed", profile_id)
             finally:
-                await self._finish(profile_id, result)
+                await self._finish(profile_id, result, probe=probe)
 
     async def settle_alerts(self) -> None:
         await self._alerts.reconcile()
@@ -171,16 +171,17 @@ class Scheduler:
             )
             return result.rowcount == 1
 
-    async def _finish(self, profile_id: int, result: SyncReport | None) -> None:
+    async def _finish(self, profile_id: int, result: SyncReport | None, *, probe: bool) -> None:
         """When the profile is due again: after the interval; no sooner than a wait the
         provider asked for; a day on for an invalid one (its next daily check); at once for one
         its check just restored."""
         now = self._clock()
         spread = timedelta(seconds=self.interval * self._jitter * self._rng.random())
         due: datetime | None = now + timedelta(seconds=self.interval) + spread
-        if result is not None and result.outcome == "restored":
+        outcome = result.outcome if result is not None else None
+        if outcome == "restored":
             due = None
-        elif result is not None and (result.outcome == "invalid" or result.became_invalid):
+        elif probe or outcome == "invalid":
             due = now + PROBE_EVERY + spread
         elif result is not None and result.retry_at is not None and due is not None:
             due = max(due, result.retry_at + spread)

@@ -143,8 +143,8 @@ class SyncEngine:
 
     async def probe_profile(self, actor: Actor, profile_id: int) -> SyncReport:
         """The daily look at an invalid profile: one cheap call with its stored credentials.
-        If the provider accepts them again, the profile is restored (its alert resolves) and the
-        next cycle syncs it."""
+        If the provider accepts them again, the profile is restored (its alert resolves, saying
+        why) and is synced as any active profile is."""
         actor.require(Permission.MANAGE)
         async with self._db.reader() as session:
             profile = await session.get(Profile, profile_id)
@@ -197,7 +197,8 @@ class SyncEngine:
                         provider,
                         ProblemKind.QUOTA,
                         f"{exc.reason}. The app's daily request limit is used up; every "
-                        f"{provider} profile waits until {retry_at:%H:%M} UTC",
+                        f"{self._profiles.provider(provider).display_name} profile waits until "
+                        f"{retry_at:%H:%M} UTC",
                     )
         log.warning("sync of profile %s deferred: %s", report.profile_id, exc)
         await self._note_error(

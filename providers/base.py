@@ -77,12 +77,6 @@ class AppMisconfigured(ProviderError):
         self.setting = setting
 
 
-class AccountAccessLost(ProviderError):
-    def __init__(self, external_id: str, reason: str) -> None:
-        super().__init__(reason)
-        self.external_id = external_id
-
-
 Window = Literal["second", "minute", "day"]
 Scope = Literal["app", "endpoint", "advertiser"]
 # QPS → the next second, QPM → 5 minutes, QPD → 00:00 UTC: TikTok's rate-limit page
@@ -131,9 +125,6 @@ class ProviderUnavailable(ProviderError):
 class TokenContention(ProviderUnavailable):
     """A session token was renewed because it was refused early, and the renewed one was
     refused as well: someone else holding the same credentials renews them too."""
-
-
-TRANSIENT = (RateLimited, ProviderUnavailable)
 
 
 @dataclass(frozen=True)

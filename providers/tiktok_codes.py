@@ -50,7 +50,8 @@ _WINDOWS: tuple[tuple[Window, re.Pattern[str]], ...] = (
 )
 # The sandbox host (research §5; bububa core/const.go `SandboxURL`, airbyte BEHAVIOR.md §1) has
 # neither oauth2/advertiser/get nor advertiser/info (api-evangelist sandbox/tiktok-ads-sandbox.yml
-# `supported_endpoints`), so nothing the bot does can work there.
+# `supported_endpoints`, research §9), so nothing the bot does can work there. The second host is
+# named only by a low-quality page (research §4.3); refusing it too costs nothing.
 SANDBOX_HOSTS = ("sandbox-ads.tiktok.com", "sandbox-business-api.tiktok.com")
 SANDBOX_TEXT = (
     "TikTok's sandbox has no oauth2/advertiser/get and no advertiser/info, so the bot cannot "
