@@ -19,6 +19,7 @@ from bot.audit import SECRET_CHANGED, Change, Target
 from bot.clock import Clock
 from bot.errors import Conflict, InvalidInput, NotFound
 from bot.permissions import Actor, Permission
+from bot.profile_cards import ManagedAccount as ManagedAccount  # the views import it from here
 from bot.profile_cards import ManageView, ProfileCard, cards, manage_view
 from bot.text import clean_name, row_id
 from providers.base import AppMisconfigured, Credentials, ProviderError, safe_text

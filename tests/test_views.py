@@ -10,7 +10,7 @@ import pytest
 from bot.accounts import AccountPage, AccountRow, TagLabel
 from bot.audit import AuditEntry
 from bot.bulk import BulkAction, BulkResult, ItemResult
-from bot.profile_cards import ManagedAccount, ManageView, ProfileCard
+from bot.profiles import ManagedAccount, ManageView, ProfileCard
 from bot.roles import AdminList
 from bot.trackers import EffectiveTracker, TrackerInfo
 from handlers.commands import registry

@@ -1,7 +1,8 @@
 """provider conformance: app-level alerts, held access losses, MediaGo renewal tracking
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0004
+Revises: 0001 (0003 once merged: main's 0002 and 0003 were written alongside this one, on
+another branch; they touch other tables, so only `down_revision` changes)
 Create Date: 2026-12-04
 
 Alerts gain a `subject` ("profile:<id>" or "app:<provider>") that replaces `profile_id` in the
@@ -14,7 +15,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0002"
+revision: str = "0004"
 down_revision: str | None = "0001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
