@@ -32,6 +32,7 @@ from bot.config import ConfigError, Settings
 from bot.connect import Connector
 from bot.core import Core
 from bot.oauth import OAuthTickets
+from bot.profiles import Revoke
 from bot.runtime import StartupError, open_database
 from bot.scheduler import Scheduler
 from bot.sync import SyncEngine
@@ -49,7 +50,7 @@ from handlers.oauth import CALLBACK_PATH, OAuthPages, oauth_routes
 from handlers.replies import report_lost
 from handlers.slack_app import build_front_app, build_worker_app
 from handlers.worker import Worker, serve_front
-from providers.base import Provider, TokenCache
+from providers.base import Credentials, Provider, TokenCache
 from providers.registry import PROVIDERS
 from storage.db import Database
 from storage.keys import rotate_keys
@@ -141,6 +142,16 @@ def build_providers(settings: Settings, token_cache: TokenCache) -> dict[str, Pr
     return providers
 
 
+def revoker(providers: dict[str, Provider]) -> Revoke:
+    """How removing a profile reaches its provider (a provider not configured: nothing to do)."""
+
+    async def revoke(provider: str, credentials: Credentials) -> bool:
+        found = providers.get(provider)
+        return await found.revoke(credentials) if found is not None else False
+
+    return revoke
+
+
 def build_runtime(
     settings: Settings,
     db: Database,
@@ -151,9 +162,15 @@ def build_runtime(
 ) -> Runtime:
     """The whole bot. `link` is how the front reaches the worker (`handlers.handoff`); without
     one, both run here, in this process, as in tests and the offline shell."""
-    core = Core(db, admins=settings.admins, alert_channel=settings.alert_channel, clock=clock)
     if providers is None:
         providers = build_providers(settings, DatabaseTokenCache(db))
+    core = Core(
+        db,
+        admins=settings.admins,
+        alert_channel=settings.alert_channel,
+        clock=clock,
+        revoke=revoker(providers),
+    )
     sync = SyncEngine(db, clock, providers, core.profiles)
     client, quick = slack_clients(settings)
     background = Background()

@@ -13,12 +13,20 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from bot.alert_rules import (
+    REMINDED,
+    AlertKind,
+    Episode,
+    app_episode,
+    profile_episodes,
+    provider_of,
+    resolution,
+)
 from bot.app_settings import AppSettings
 from bot.bulk import BulkResult, BulkService
 from bot.clock import Clock
@@ -26,24 +34,19 @@ from bot.delivery import DeliveryFailed, DeliveryReport, Notifier, Outbox
 from bot.errors import Conflict, NotFound
 from bot.permissions import Actor, Permission
 from bot.profiles import ProviderInfo
+from bot.provider_health import ProviderHealth
+from providers.base import safe_text
 from storage.db import Database
 from storage.models import (
     AdAccount,
     Alert,
     AlertStatus,
-    AuditEvent,
     Profile,
     ProfileAccess,
     ProfileStatus,
 )
 
 log = logging.getLogger(__name__)
-
-
-class AlertKind(StrEnum):
-    INVALID = "invalid"
-    EXPIRY = "expiry"
-    TRANSIENT = "transient"
 
 
 @dataclass(frozen=True)
@@ -78,7 +81,7 @@ class AlertView:
     id: int
     kind: AlertKind
     status: str
-    profile_id: int
+    profile_id: int | None
     profile_name: str
     provider: str
     provider_display: str
@@ -88,6 +91,7 @@ class AlertView:
     created_at: datetime
     resolved_at: datetime | None
     resolved_by: str | None
+    resolved_note: str | None
     reminders_sent: int
     expires_at: datetime | None
     backup: Backup | None
@@ -154,94 +158,68 @@ class Alerts:
                     )
                 ).all()
             )
-            wanted: set[tuple[int, str, str]] = set()
-            rows = []
-            for p in profiles:
-                for kind, episode, reason in self._episodes(p, now):
-                    wanted.add((p.id, kind, episode))
-                    rows.append(
-                        {
-                            "profile_id": p.id,
-                            "kind": kind,
-                            "episode": episode,
-                            "status": AlertStatus.OPEN,
-                            "reason": reason[:500],
-                            "accounts_affected": affected.get(p.id, 0),
-                            "channel": channel,
-                            "dm_user": p.connected_by if kind == AlertKind.INVALID else None,
-                            "next_reminder_at": now + self.policy.reminder_after(0)
-                            if kind == AlertKind.INVALID
-                            else None,
-                            "reminders_sent": 0,
-                            "attempts": 0,
-                            "created_at": now,
-                        }
+            by_provider = dict(
+                (
+                    await session.execute(
+                        select(AdAccount.provider, func.count(AdAccount.id))
+                        .where(AdAccount.enabled.is_(True))
+                        .group_by(AdAccount.provider)
                     )
+                ).all()
+            )
+            episodes: list[tuple[Episode, int]] = [
+                (e, affected.get(p.id, 0))
+                for p in profiles
+                for e in profile_episodes(
+                    p,
+                    now,
+                    transient_after=self.policy.transient_after,
+                    expiry_warnings=self.policy.expiry_warnings,
+                )
+            ]
+            for problem in await ProviderHealth.problems(session):
+                episodes.append((app_episode(problem), by_provider.get(problem.provider, 0)))
+            wanted = {(e.subject, e.kind, e.episode) for e, _ in episodes}
+            rows = [
+                {
+                    "subject": e.subject,
+                    "profile_id": e.profile_id,
+                    "kind": e.kind,
+                    "episode": e.episode,
+                    "status": AlertStatus.OPEN,
+                    "reason": safe_text(e.reason, 500),
+                    "accounts_affected": count,
+                    "channel": channel,
+                    "dm_user": e.dm_user,
+                    "next_reminder_at": now + self.policy.reminder_after(0)
+                    if e.kind in REMINDED
+                    else None,
+                    "reminders_sent": 0,
+                    "attempts": 0,
+                    "created_at": now,
+                }
+                for e, count in episodes
+            ]
             if rows:
                 await session.execute(
                     _insert(self._db)(Alert)
                     .values(rows)
-                    .on_conflict_do_nothing(index_elements=["profile_id", "kind", "episode"])
+                    .on_conflict_do_nothing(index_elements=["subject", "kind", "episode"])
                 )
             open_alerts = (
                 await session.scalars(select(Alert).where(Alert.status == AlertStatus.OPEN))
             ).all()
             for alert in open_alerts:
-                if (alert.profile_id, alert.kind, alert.episode) not in wanted:
+                if (alert.subject, alert.kind, alert.episode) not in wanted:
                     alert.status = AlertStatus.RESOLVED
                     alert.resolved_at = now
-                    alert.resolved_by = await self._fixer(session, alert)
-
-    def _episodes(self, profile: Profile, now: datetime) -> list[tuple[str, str, str]]:
-        found = []
-        if profile.status == ProfileStatus.INVALID and profile.invalid_since is not None:
-            found.append(
-                (
-                    AlertKind.INVALID,
-                    profile.invalid_since.isoformat(),
-                    profile.status_reason or "credentials rejected",
-                )
-            )
-            return found
-        if (
-            profile.transient_error_since is not None
-            and now - profile.transient_error_since >= self.policy.transient_after
-        ):
-            found.append(
-                (
-                    AlertKind.TRANSIENT,
-                    profile.transient_error_since.isoformat(),
-                    profile.last_sync_error or "the provider has not answered",
-                )
-            )
-        expires = profile.credentials_expire_at
-        if expires is not None and expires > now:
-            ahead = [w for w in self.policy.expiry_warnings if expires - now <= w]
-            if ahead:
-                window = min(ahead)
-                found.append(
-                    (
-                        AlertKind.EXPIRY,
-                        f"{expires.isoformat()}/{int(window.total_seconds())}",
-                        f"credentials expire {expires:%Y-%m-%d %H:%M} UTC",
+                    alert.resolved_by, alert.resolved_note = await resolution(
+                        session, alert, self._display
                     )
-                )
-        return found
 
-    @staticmethod
-    async def _fixer(session, alert: Alert) -> str:  # type: ignore[no-untyped-def]
-        label = await session.scalar(
-            select(AuditEvent.actor_label)
-            .where(
-                AuditEvent.target_type == "profile",
-                AuditEvent.target_id == str(alert.profile_id),
-                AuditEvent.action.in_(("profile.credentials", "profile.active", "profile.remove")),
-                AuditEvent.at >= alert.created_at,
-            )
-            .order_by(AuditEvent.id.desc())
-            .limit(1)
-        )
-        return label or "adops-bot"
+    def _display(self, provider: str) -> str:
+        info = self._catalog.get(provider)
+        return info.display_name if info else provider
 
     # ------------------------------------------------------------------ viewing
 
@@ -250,23 +228,29 @@ class Alerts:
             alert = await session.get(Alert, alert_id)
             if alert is None:
                 raise NotFound("That alert no longer exists.")
-            profile = await session.get(Profile, alert.profile_id)
+            profile = await session.get(Profile, alert.profile_id) if alert.profile_id else None
             backup = await self._backup(session, profile) if profile else None
-        info = self._catalog.get(profile.provider if profile else "", None)
+        provider = profile.provider if profile else provider_of(alert.subject) or ""
+        info = self._catalog.get(provider, None)
         return AlertView(
             id=alert.id,
             kind=AlertKind(alert.kind),
             status=alert.status,
             profile_id=alert.profile_id,
-            profile_name=profile.name if profile else "(removed profile)",
-            provider=profile.provider if profile else "",
-            provider_display=info.display_name if info else (profile.provider if profile else ""),
+            profile_name=profile.name
+            if profile
+            else ""
+            if alert.profile_id is None
+            else "(removed profile)",
+            provider=provider,
+            provider_display=info.display_name if info else provider,
             uses_oauth=bool(info and info.uses_oauth),
             reason=alert.reason,
             accounts_affected=alert.accounts_affected,
             created_at=alert.created_at,
             resolved_at=alert.resolved_at,
             resolved_by=alert.resolved_by,
+            resolved_note=alert.resolved_note,
             reminders_sent=alert.reminders_sent,
             expires_at=profile.credentials_expire_at if profile else None,
             backup=backup if alert.kind == AlertKind.INVALID else None,
@@ -301,8 +285,8 @@ class Alerts:
         actor.require(Permission.MANAGE)
         async with self._db.reader() as session:
             alert = await session.get(Alert, alert_id)
-            if alert is None:
-                raise NotFound("That alert no longer exists.")
+            if alert is None or alert.profile_id is None:
+                raise NotFound("That alert is not about a profile any more.")
             ids = (
                 await session.scalars(
                     select(AdAccount.id).where(AdAccount.profile_id == alert.profile_id)

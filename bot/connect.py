@@ -1,7 +1,12 @@
 """Connecting and fixing profiles: the provider must accept the credentials before anything is
 saved, and the accounts they reach are recorded in the same step.
 
-Nothing is half-applied: rejected or unverifiable credentials leave the database untouched.
+Nothing is half-applied: rejected or unverifiable credentials leave the database untouched, and
+a form's new name is saved in the same transaction as its credentials, or not at all.
+
+API credentials come as a single token, or as a key and secret pair (research/mediago.md §8):
+one filled field is a single token, whichever field it is in; two are a pair. When updating,
+a field left blank keeps what the profile holds.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from bot.profiles import ProfileCard, ProfileService
 from bot.sync import SyncEngine, SyncReport
 from providers.base import (
     AccountListing,
+    AppMisconfigured,
     Credentials,
     CredentialsInvalid,
     ProviderError,
@@ -88,18 +94,19 @@ class Connector:
         provider: str,
         *,
         key: str | None,
-        secret: str,
+        secret: str | None,
         name: str | None = None,
         profile_id: int | None = None,
     ) -> Connected:
         actor.require(Permission.MANAGE)
-        if not secret.strip():
-            raise InvalidInput("The API secret cannot be empty.", field="secret")
-        credentials = Credentials(
-            secret=secret.strip(),
-            key=(key or "").strip() or None,
-            profile_ref=str(profile_id) if profile_id else None,
-        )
+        key, secret = (key or "").strip() or None, (secret or "").strip() or None
+        if profile_id is None:
+            if not (key or secret):
+                raise InvalidInput("Enter the API token.", field="secret")
+            credentials = _entered(key, secret)
+        else:
+            stored = await self._profiles.stored_credentials(actor, profile_id)
+            credentials = _merged(stored, key, secret)
         try:
             listing = await self._sync.provider(provider).validate(credentials)
         except CredentialsInvalid as exc:
@@ -147,6 +154,7 @@ class Connector:
                 meta=meta,
                 expires_at=listing.expires_at,
                 connected_by=actor.id,
+                name=name,
             )
         report = await self._sync.record(actor, card.id, listing)
         card = await self._profiles.get(actor, card.id)
@@ -158,7 +166,38 @@ class Connector:
         return self._profiles.provider(provider).display_name
 
 
+def _entered(key: str | None, secret: str | None) -> Credentials:
+    """A lone value is a single token whichever field it was typed in; it is never paired."""
+    if key and secret:
+        return Credentials(secret=secret, key=key)
+    return Credentials(secret=secret or key or "")
+
+
+def _merged(stored: Credentials, key: str | None, secret: str | None) -> Credentials:
+    """The stored credentials with the form's changes. Blank fields keep their part of a stored
+    key and secret pair; a profile with a single token takes any one new value as its new token,
+    and two as a pair. Unchanged credentials keep what the provider learnt about them."""
+    if stored.key is not None:
+        merged = Credentials(secret=secret or stored.secret, key=key or stored.key)
+    elif key or secret:
+        merged = _entered(key, secret)
+    else:
+        merged = Credentials(secret=stored.secret)
+    unchanged = (merged.secret, merged.key) == (stored.secret, stored.key)
+    return Credentials(
+        secret=merged.secret,
+        key=merged.key,
+        profile_ref=stored.profile_ref,
+        meta=stored.meta if unchanged else {},
+    )
+
+
 def _transient_text(display: str, exc: ProviderError) -> str:
+    if isinstance(exc, AppMisconfigured):
+        return (
+            f"{display} refused the bot's own app, not these credentials; nothing was saved. "
+            f"Whoever runs the bot must fix {exc.setting}: {exc.reason}"
+        )
     if isinstance(exc, RateLimited):
         return (
             f"{display} is rate-limiting requests right now; nothing was saved. Try again shortly."

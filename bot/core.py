@@ -10,7 +10,7 @@ from bot.audit import AuditLog
 from bot.bulk import BulkService
 from bot.clock import Clock, utcnow
 from bot.list_views import ListViews
-from bot.profiles import ProfileService, ProviderInfo
+from bot.profiles import ProfileService, ProviderInfo, Revoke
 from bot.roles import RoleService
 from bot.tags import TagService
 from bot.trackers import TrackerService
@@ -35,6 +35,7 @@ class Core:
         alert_channel: str | None = None,
         clock: Clock = utcnow,
         catalog: Mapping[str, ProviderInfo] | None = None,
+        revoke: Revoke | None = None,
     ) -> None:
         catalog = dict(catalog if catalog is not None else provider_catalog())
         self.db = db
@@ -42,7 +43,7 @@ class Core:
         self.catalog = catalog
         self.accounts = AccountService(db, clock, list(catalog))
         self.bulk = BulkService(db, clock)
-        self.profiles = ProfileService(db, clock, catalog)
+        self.profiles = ProfileService(db, clock, catalog, revoke=revoke)
         self.tags = TagService(db)
         self.trackers = TrackerService(db, clock, list(catalog))
         self.audit = AuditLog(db, clock)

@@ -1,5 +1,4 @@
-"""Credential profiles: creating, fixing in place, renaming, removing, health, and the
-"Manage ad accounts" view.
+"""Credential profiles: creating, fixing in place, renaming, removing, and their health.
 
 Fixing a profile (re-authentication, new API credentials) always updates the same row, so its
 accounts, their tags and settings, and its history stay attached to it.
@@ -7,7 +6,7 @@ accounts, their tags and settings, and its history stay attached to it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -20,14 +19,20 @@ from bot.audit import SECRET_CHANGED, Change, Target
 from bot.clock import Clock
 from bot.errors import Conflict, InvalidInput, NotFound
 from bot.permissions import Actor, Permission
+from bot.profile_cards import ManagedAccount as ManagedAccount  # the views import it from here
+from bot.profile_cards import ManageView, ProfileCard, cards, manage_view
 from bot.text import clean_name, row_id
+from providers.base import AppMisconfigured, Credentials, ProviderError, safe_text
 from storage.db import INCLUDE_ARCHIVED, Database
-from storage.models import AdAccount, Profile, ProfileAccess, ProfileStatus, fold, natural_key
+from storage.models import AdAccount, Profile, ProfileStatus, fold, natural_key
 from storage.secrets import Secret
 
 NAME_MAX_LEN = 80
 SECRET_MAX_LEN = 4096
 REASON_MAX_LEN = 500
+
+Revoke = Callable[[str, Credentials], Awaitable[bool]]
+"""Makes a profile's credentials unusable at its provider (False: the provider cannot)."""
 
 
 @dataclass(frozen=True)
@@ -35,45 +40,6 @@ class ProviderInfo:
     name: str
     display_name: str
     uses_oauth: bool
-
-
-@dataclass(frozen=True)
-class ProfileCard:
-    id: int
-    provider: str
-    name: str
-    status: str
-    status_reason: str | None
-    invalid_since: datetime | None
-    key_hint: str | None
-    connected_by: str | None
-    last_synced_at: datetime | None
-    last_sync_error: str | None
-    credentials_expire_at: datetime | None
-    accounts_using: int
-    accounts_reachable: int
-
-    @property
-    def active(self) -> bool:
-        return self.status == ProfileStatus.ACTIVE
-
-
-@dataclass(frozen=True)
-class ManagedAccount:
-    id: int
-    label: str
-    current_profile: str | None
-
-
-@dataclass(frozen=True)
-class ManageView:
-    """The two sections of "Manage ad accounts", each capped, with full counts."""
-
-    profile: ProfileCard
-    available: list[ManagedAccount]
-    available_total: int
-    using: list[ManagedAccount]
-    using_total: int
 
 
 def _clean_secret(value: str, *, what: str, field: str) -> Secret:
@@ -86,10 +52,18 @@ def _clean_secret(value: str, *, what: str, field: str) -> Secret:
 
 
 class ProfileService:
-    def __init__(self, db: Database, clock: Clock, catalog: Mapping[str, ProviderInfo]) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        catalog: Mapping[str, ProviderInfo],
+        *,
+        revoke: Revoke | None = None,
+    ) -> None:
         self._db = db
         self._clock = clock
         self._catalog = dict(catalog)
+        self._revoke = revoke
 
     def provider(self, name: str) -> ProviderInfo:
         try:
@@ -110,7 +84,7 @@ class ProfileService:
         async with self._db.reader() as session:
             profiles = (await session.scalars(stmt)).all()
             ordered = sorted(profiles, key=lambda p: (p.provider, natural_key(p.name), p.id))
-            return await self._cards(session, ordered)
+            return await cards(session, ordered)
 
     async def get(self, actor: Actor, profile_id: int) -> ProfileCard:
         actor.require(Permission.VIEW)
@@ -118,8 +92,15 @@ class ProfileService:
             profile = await session.get(Profile, profile_id)
             if profile is None:
                 raise NotFound("That profile no longer exists.")
-            (card,) = await self._cards(session, [profile])
+            (card,) = await cards(session, [profile])
             return card
+
+    async def stored_credentials(self, actor: Actor, profile_id: int) -> Credentials:
+        """What a profile holds, for re-checking it with changes (never shown to anyone)."""
+        actor.require(Permission.MANAGE)
+        async with self._db.reader() as session:
+            profile = await self._get(session, profile_id)
+            return credentials_of(profile)
 
     async def resolve(self, actor: Actor, ref: str, provider: str | None = None) -> ProfileCard:
         """A typed reference: the profile's name (case-insensitive) or its number."""
@@ -140,95 +121,14 @@ class ProfileService:
                     f"{ref!r} names profiles of several providers; add the provider, e.g. "
                     f"`{found[0].provider}`."
                 )
-            (card,) = await self._cards(session, list(found))
+            (card,) = await cards(session, list(found))
             return card
 
     async def manage_view(self, actor: Actor, profile_id: int, *, limit: int = 100) -> ManageView:
         actor.require(Permission.VIEW)
         card = await self.get(actor, profile_id)
         async with self._db.reader() as session:
-            reachable = (
-                select(ProfileAccess.account_id)
-                .where(ProfileAccess.profile_id == profile_id, ProfileAccess.lost_at.is_(None))
-                .scalar_subquery()
-            )
-            available_q = select(AdAccount).where(
-                AdAccount.id.in_(reachable),
-                (AdAccount.profile_id != profile_id) | AdAccount.profile_id.is_(None),
-            )
-            using_q = select(AdAccount).where(AdAccount.profile_id == profile_id)
-            sections = []
-            for query in (available_q, using_q):
-                total = await session.scalar(
-                    query.with_only_columns(func.count(AdAccount.id)).order_by(None)
-                )
-                accounts = (
-                    await session.scalars(
-                        query.order_by(AdAccount.sort_key, AdAccount.id).limit(limit)
-                    )
-                ).all()
-                names = dict(
-                    (
-                        await session.execute(
-                            select(Profile.id, Profile.name).where(
-                                Profile.id.in_({a.profile_id for a in accounts if a.profile_id})
-                            )
-                        )
-                    ).all()
-                )
-                sections.append(
-                    (
-                        [
-                            ManagedAccount(
-                                a.id, f"{a.name} ({a.external_id})", names.get(a.profile_id)
-                            )
-                            for a in accounts
-                        ],
-                        total or 0,
-                    )
-                )
-        (available, available_total), (using, using_total) = sections
-        return ManageView(card, available, available_total, using, using_total)
-
-    async def _cards(self, session: AsyncSession, profiles: list[Profile]) -> list[ProfileCard]:
-        ids = [p.id for p in profiles]
-        using = dict(
-            (
-                await session.execute(
-                    select(AdAccount.profile_id, func.count(AdAccount.id))
-                    .where(AdAccount.profile_id.in_(ids))
-                    .group_by(AdAccount.profile_id)
-                )
-            ).all()
-        )
-        reachable = dict(
-            (
-                await session.execute(
-                    select(ProfileAccess.profile_id, func.count(AdAccount.id))
-                    .join(AdAccount, AdAccount.id == ProfileAccess.account_id)
-                    .where(ProfileAccess.profile_id.in_(ids), ProfileAccess.lost_at.is_(None))
-                    .group_by(ProfileAccess.profile_id)
-                )
-            ).all()
-        )
-        return [
-            ProfileCard(
-                id=p.id,
-                provider=p.provider,
-                name=p.name,
-                status=p.status,
-                status_reason=p.status_reason,
-                invalid_since=p.invalid_since,
-                key_hint=p.key_hint,
-                connected_by=p.connected_by,
-                last_synced_at=p.last_synced_at,
-                last_sync_error=p.last_sync_error,
-                credentials_expire_at=p.credentials_expire_at,
-                accounts_using=using.get(p.id, 0),
-                accounts_reachable=reachable.get(p.id, 0),
-            )
-            for p in profiles
-        ]
+            return await manage_view(session, card, limit)
 
     # ---------------------------------------------------------------- changing
 
@@ -277,7 +177,7 @@ class ProfileService:
                 [Change("profile.create", _target(profile), None, after)],
                 at=now,
             )
-            (card,) = await self._cards(session, [profile])
+            (card,) = await cards(session, [profile])
             return card
 
     async def update_credentials(
@@ -291,12 +191,16 @@ class ProfileService:
         meta: Mapping[str, Any] | None = None,
         expires_at: datetime | None = None,
         connected_by: str | None = None,
+        name: str | None = None,
     ) -> ProfileCard:
-        """Re-authentication / new API credentials, in place; the profile becomes active again."""
+        """Re-authentication / new API credentials, in place; the profile becomes active again.
+        A new `name` is saved in the same transaction, so a form's changes land together."""
         actor.require(Permission.MANAGE)
         info = self.provider(provider)
         secret_value = _clean_secret(secret, what=self._secret_word(info), field="secret")
         key_value = self._clean_key(info, key)
+        if name is not None:
+            name = clean_name(name, what="profile name", max_len=NAME_MAX_LEN, field="name")
         now = self._clock()
         async with self._db.transaction() as session:
             profile = await self._get(session, profile_id)
@@ -305,6 +209,16 @@ class ProfileService:
                     f"{profile.name} is a {self.provider(profile.provider).display_name} "
                     f"profile, not a {info.display_name} one."
                 )
+            changes = []
+            if name is not None and name != profile.name:
+                if fold(name) != profile.name_key:
+                    await self._unique_name(session, profile.provider, name)
+                changes.append(
+                    Change(
+                        "profile.rename", _target(profile), {"name": profile.name}, {"name": name}
+                    )
+                )
+                profile.name = name
             before = {"status": profile.status, "credentials": "previous"}
             profile.secret = secret_value
             profile.api_key = key_value
@@ -313,18 +227,16 @@ class ProfileService:
             profile.session_token_expires_at = None
             profile.meta = dict(meta or {})
             profile.credentials_expire_at = expires_at
+            profile.last_forced_renewal_at = None
+            profile.renewal_conflict_since = None
             if connected_by:
                 profile.connected_by = connected_by
             _set_active(profile)
             profile.updated_at = now
             after = {"status": profile.status, "credentials": SECRET_CHANGED}
-            await audit.record(
-                session,
-                actor,
-                [Change("profile.credentials", _target(profile), before, after)],
-                at=now,
-            )
-            (card,) = await self._cards(session, [profile])
+            changes.append(Change("profile.credentials", _target(profile), before, after))
+            await audit.record(session, actor, changes, at=now)
+            (card,) = await cards(session, [profile])
             return card
 
     async def check_rename(self, actor: Actor, profile_id: int, name: str) -> None:
@@ -355,38 +267,64 @@ class ProfileService:
                 [Change("profile.rename", _target(profile), before, {"name": name})],
                 at=now,
             )
-            (card,) = await self._cards(session, [profile])
+            (card,) = await cards(session, [profile])
             return card
 
     async def remove(self, actor: Actor, profile_id: int) -> None:
         """Only a profile no account uses (archived ones included) can go; its access records
-        and alerts go with it, its audit history stays."""
+        and alerts go with it, its audit history stays. Its token is revoked at the provider
+        first, so nobody holding a copy can use the login afterwards; if that cannot be done
+        now, nothing is removed."""
         actor.require(Permission.MANAGE)
+        async with self._db.reader() as session:
+            profile = await self._get(session, profile_id)
+            await self._unused(session, profile)
+            credentials, provider = credentials_of(profile), profile.provider
+        revoked = False
+        if self._revoke is not None:
+            display = self.provider(provider).display_name
+            try:
+                revoked = await self._revoke(provider, credentials)
+            except AppMisconfigured as exc:
+                raise Conflict(
+                    f"{display} refused the bot's own app, so the login's token could not be "
+                    f"revoked and nothing was removed: {exc.reason}"
+                ) from None
+            except ProviderError as exc:
+                raise Conflict(
+                    f"{display} could not be reached to revoke the login's token, so nothing "
+                    f"was removed; try again shortly. ({exc.reason})"
+                ) from None
         now = self._clock()
         async with self._db.transaction() as session:
             profile = await self._get(session, profile_id)
-            users = await session.scalar(
-                select(func.count(AdAccount.id))
-                .where(AdAccount.profile_id == profile_id)
-                .execution_options(**{INCLUDE_ARCHIVED: True})
-            )
-            if users:
-                raise Conflict(
-                    f"{users} ad account(s) use {profile.name} (archived ones count too); "
-                    "move them to another profile first."
-                )
+            await self._unused(session, profile)
             target = _target(profile)
             before = {"provider": profile.provider, "name": profile.name, "status": profile.status}
+            after = {"token": "revoked" if revoked else "not revocable by the bot"}
             await session.delete(profile)
             await audit.record(
-                session, actor, [Change("profile.remove", target, before, None)], at=now
+                session, actor, [Change("profile.remove", target, before, after)], at=now
+            )
+
+    @staticmethod
+    async def _unused(session: AsyncSession, profile: Profile) -> None:
+        users = await session.scalar(
+            select(func.count(AdAccount.id))
+            .where(AdAccount.profile_id == profile.id)
+            .execution_options(**{INCLUDE_ARCHIVED: True})
+        )
+        if users:
+            raise Conflict(
+                f"{users} ad account(s) use {profile.name} (archived ones count too); "
+                "move them to another profile first."
             )
 
     async def mark_invalid(self, actor: Actor, profile_id: int, reason: str) -> bool:
         """Record that a provider rejected the credentials. Returns True when this starts a new
         broken episode (the caller raises the alert then, and only then)."""
         actor.require(Permission.MANAGE)
-        reason = (reason.strip() or "credentials rejected")[:REASON_MAX_LEN]
+        reason = safe_text(reason.strip() or "credentials rejected", REASON_MAX_LEN)
         now = self._clock()
         async with self._db.transaction() as session:
             profile = await self._get(session, profile_id)
@@ -403,7 +341,10 @@ class ProfileService:
             )
             return True
 
-    async def mark_active(self, actor: Actor, profile_id: int) -> bool:
+    async def mark_active(
+        self, actor: Actor, profile_id: int, *, reason: str | None = None
+    ) -> bool:
+        """The profile works again; `reason` says why, for the audit log and the alert."""
         actor.require(Permission.MANAGE)
         now = self._clock()
         async with self._db.transaction() as session:
@@ -413,11 +354,9 @@ class ProfileService:
             before = {"status": profile.status, "reason": profile.status_reason}
             _set_active(profile)
             profile.updated_at = now
+            after = {"status": profile.status, **({"reason": reason} if reason else {})}
             await audit.record(
-                session,
-                actor,
-                [Change("profile.active", _target(profile), before, {"status": profile.status})],
-                at=now,
+                session, actor, [Change("profile.active", _target(profile), before, after)], at=now
             )
             return True
 
@@ -469,10 +408,22 @@ class ProfileService:
 
 
 def _set_active(profile: Profile) -> None:
+    """A fixed profile is due at once: while it was invalid the loop only looked at it once a
+    day, and that day must not pass before its accounts sync again."""
     profile.status = ProfileStatus.ACTIVE
     profile.status_reason = None
     profile.invalid_since = None
     profile.transient_error_since = None
+    profile.next_sync_at = None
+
+
+def credentials_of(profile: Profile) -> Credentials:
+    return Credentials(
+        secret=profile.secret.reveal(),
+        key=profile.api_key.reveal() if profile.api_key else None,
+        profile_ref=str(profile.id),
+        meta=dict(profile.meta or {}),
+    )
 
 
 def _target(profile: Profile) -> Target:

@@ -1,4 +1,5 @@
-"""The background loop: sync every active profile once per interval, then settle alerts.
+"""The background loop: sync every active profile once per interval, look at each invalid profile
+once a day (a misread reply must not leave one broken for good), then settle alerts.
 
 Replicas sharing one database coordinate through the profiles table alone. A profile is claimed
 with one conditional UPDATE (due, and not leased by someone else); the claim is a lease that
@@ -15,9 +16,9 @@ import random
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, or_, select, update
 
 from bot.alerts import Alerts
 from bot.clock import Clock
@@ -28,11 +29,13 @@ from storage.db import Database
 from storage.models import Profile, ProfileStatus
 
 log = logging.getLogger(__name__)
+PROBE_EVERY = timedelta(days=1)
 
 
 @dataclass
 class CycleReport:
     synced: list[SyncReport] = field(default_factory=list)
+    probed: list[SyncReport] = field(default_factory=list)
     skipped_claimed: int = 0
 
 
@@ -68,36 +71,57 @@ class Scheduler:
         self._actor = system_actor(Source.LOOP, "sync loop")
 
     async def run_cycle(self) -> CycleReport:
+        """Probes first, so a profile restored by its daily check is synced in the same cycle."""
         report = CycleReport()
-        now = self._clock()
-        async with self._db.reader() as session:
-            due = (
-                await session.scalars(
-                    select(Profile.id)
-                    .where(
-                        Profile.status == ProfileStatus.ACTIVE,
-                        or_(Profile.next_sync_at.is_(None), Profile.next_sync_at <= now),
-                    )
-                    .order_by(Profile.next_sync_at.is_not(None), Profile.next_sync_at, Profile.id)
-                )
-            ).all()
         gate = asyncio.Semaphore(self.concurrency)
-
-        async def one(profile_id: int) -> None:
-            async with gate:
-                if not await self._claim(profile_id):
-                    report.skipped_claimed += 1
-                    return
-                try:
-                    report.synced.append(await self._sync_leased(profile_id))
-                except Exception:
-                    log.exception("sync of profile %s failed", profile_id)
-                finally:
-                    await self._finish(profile_id)
-
-        await asyncio.gather(*(one(pid) for pid in due))
+        now = self._clock()
+        probes = await self._due(
+            Profile.status == ProfileStatus.INVALID, Profile.invalid_since <= now - PROBE_EVERY
+        )
+        await asyncio.gather(*(self._one(pid, gate, report, probe=True) for pid in probes))
+        due = await self._due(Profile.status == ProfileStatus.ACTIVE)
+        await asyncio.gather(*(self._one(pid, gate, report, probe=False) for pid in due))
         await self.settle_alerts()
         return report
+
+    async def _due(self, *conditions: ColumnElement[bool]) -> list[int]:
+        now = self._clock()
+        async with self._db.reader() as session:
+            return list(
+                (
+                    await session.scalars(
+                        select(Profile.id)
+                        .where(
+                            *conditions,
+                            or_(Profile.next_sync_at.is_(None), Profile.next_sync_at <= now),
+                        )
+                        .order_by(
+                            Profile.next_sync_at.is_not(None), Profile.next_sync_at, Profile.id
+                        )
+                    )
+                ).all()
+            )
+
+    async def _one(
+        self, profile_id: int, gate: asyncio.Semaphore, report: CycleReport, *, probe: bool
+    ) -> None:
+        async with gate:
+            status = ProfileStatus.INVALID if probe else ProfileStatus.ACTIVE
+            if not await self._claim(profile_id, status):
+                report.skipped_claimed += 1
+                return
+            result: SyncReport | None = None
+            try:
+                if probe:
+                    result = await self._sync.probe_profile(self._actor, profile_id)
+                    report.probed.append(result)
+                else:
+                    result = await self._sync_leased(profile_id)
+                    report.synced.append(result)
+            except Exception:
+                log.exception("sync of profile %s failed", profile_id)
+            finally:
+                await self._finish(profile_id, result, probe=probe)
 
     async def settle_alerts(self) -> None:
         await self._alerts.reconcile()
@@ -133,14 +157,14 @@ class Scheduler:
                     .values(lease_expires_at=self._clock() + self._lease)
                 )
 
-    async def _claim(self, profile_id: int) -> bool:
+    async def _claim(self, profile_id: int, status: str) -> bool:
         now = self._clock()
         async with self._db.transaction() as session:
             result = await session.execute(
                 update(Profile)
                 .where(
                     Profile.id == profile_id,
-                    Profile.status == ProfileStatus.ACTIVE,
+                    Profile.status == status,
                     or_(Profile.next_sync_at.is_(None), Profile.next_sync_at <= now),
                     or_(Profile.lease_expires_at.is_(None), Profile.lease_expires_at < now),
                 )
@@ -148,15 +172,23 @@ class Scheduler:
             )
             return result.rowcount == 1
 
-    async def _finish(self, profile_id: int) -> None:
-        spread = self.interval * self._jitter * self._rng.random()
+    async def _finish(self, profile_id: int, result: SyncReport | None, *, probe: bool) -> None:
+        """When the profile is due again: after the interval; no sooner than a wait the
+        provider asked for; a day on for an invalid one (its next daily check); at once for one
+        its check just restored."""
+        now = self._clock()
+        spread = timedelta(seconds=self.interval * self._jitter * self._rng.random())
+        due: datetime | None = now + timedelta(seconds=self.interval) + spread
+        outcome = result.outcome if result is not None else None
+        if outcome == "restored":
+            due = None
+        elif probe or outcome == "invalid":
+            due = now + PROBE_EVERY + spread
+        elif result is not None and result.retry_at is not None and due is not None:
+            due = max(due, result.retry_at + spread)
         async with self._db.transaction() as session:
             await session.execute(
                 update(Profile)
                 .where(Profile.id == profile_id, Profile.lease_owner == self.owner)
-                .values(
-                    lease_owner=None,
-                    lease_expires_at=None,
-                    next_sync_at=self._clock() + timedelta(seconds=self.interval + spread),
-                )
+                .values(lease_owner=None, lease_expires_at=None, next_sync_at=due)
             )

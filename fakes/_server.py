@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,10 +25,11 @@ class Logged:
 
 @dataclass
 class Fault:
-    """What a faulty reply looks like: an HTTP status with a body, or a hang (timeout)."""
+    """What a faulty reply looks like: an HTTP status with a body, or a hang (timeout). A body
+    given as a function is rendered for each reply (e.g. to carry a fresh request id)."""
 
     status: int = 500
-    body: str = "<html>upstream error</html>"
+    body: str | Callable[[], str] = "<html>upstream error</html>"
     content_type: str = "text/html"
     hang: float = 0.0
     headers: dict[str, str] = field(default_factory=dict)
@@ -75,6 +77,10 @@ class FakeServer:
     def fail_next(self, path: str, fault: Fault, count: int = 1) -> None:
         self._next_faults.setdefault(path, []).extend([fault] * count)
 
+    def clear_faults(self) -> None:
+        self._next_faults.clear()
+        self._rates.clear()
+
     def fail_rate(self, path: str, fraction: float, fault: Fault, *more: Fault) -> None:
         """Fail that share of the calls to `path`, each with one of the faults at random."""
         self._rates[path] = (fraction, (fault, *more))
@@ -105,7 +111,7 @@ class FakeServer:
                 await asyncio.sleep(fault.hang)
             return web.Response(
                 status=fault.status,
-                text=fault.body,
+                text=fault.body() if callable(fault.body) else fault.body,
                 content_type=fault.content_type,
                 headers=fault.headers,
             )

@@ -25,7 +25,7 @@ from handlers.replies import tell
 from handlers.views import help as help_views
 from handlers.views.accounts import accounts_list
 from handlers.views.blocks import actions, button, esc, message, notice, section
-from handlers.views.formatting import provider_name
+from handlers.views.formatting import provider_name, when
 from handlers.views.modals import mediago_credentials_modal
 from handlers.views.profiles import profiles_list
 from handlers.views.trackers import trackers_message
@@ -232,7 +232,15 @@ def sync_line(report: SyncReport) -> str:
     if report.outcome == "ok":
         new = f", {len(report.new)} new" if report.new else ""
         lost = f", {len(report.lost)} no longer reachable" if report.lost else ""
-        return f":white_check_mark: {name}: {report.found} account(s) reachable{new}{lost}."
+        held = (
+            f", {report.held} missing from the provider's answer (access kept until the next "
+            "sync confirms it)"
+            if report.held
+            else ""
+        )
+        stale = f", details of {report.unrefreshed} not refreshed" if report.unrefreshed else ""
+        found = f"{report.found} account(s) reachable"
+        return f":white_check_mark: {name}: {found}{new}{lost}{held}{stale}."
     if report.outcome == "invalid":
         return (
             f":no_entry: {name}: credentials rejected ({esc(report.error or '')}). "
@@ -240,10 +248,17 @@ def sync_line(report: SyncReport) -> str:
         )
     if report.outcome == "skipped":
         return f":double_vertical_bar: {name}: skipped, {esc(report.error or '')}."
-    return (
-        f":warning: {name}: the provider did not answer ({esc(report.error or '')}); "
-        "I'll retry on the next cycle."
+    if report.outcome == "app":
+        return (
+            f":no_entry_sign: {name}: the provider refused the bot's own app, not this profile "
+            f"({esc(report.error or '')}). Whoever runs the bot must fix it; the profile is fine."
+        )
+    again = (
+        f"I'll retry after {when(report.retry_at)}"
+        if report.retry_at
+        else "I'll retry on the next cycle"
     )
+    return f":warning: {name}: the provider did not answer ({esc(report.error or '')}); {again}."
 
 
 @registry.register(

@@ -122,14 +122,15 @@ def register(app: AsyncApp, deps: Deps) -> None:
     @reported
     async def save_credentials(ack: Any, body: dict, context: Any, client: AsyncWebClient) -> None:
         """Checked with the provider after the ack: the form turns into "checking…", then into the
-        result, or back into the form with the provider's refusal on top. The secret is never
-        put back into the form."""
+        result, or back into the form with the provider's refusal on top. The name and the
+        credentials are saved together or not at all; the secret is never put back into the
+        form."""
         view = body["view"]
         meta = ModalContext.decode(view.get("private_metadata"))
         name, key, secret = (text_value(view, f) for f in (Field.NAME, Field.KEY, Field.SECRET))
         errors = {}
-        if not secret:
-            errors[Field.SECRET] = "Enter the API secret."
+        if not (secret or key or meta.profile_id):
+            errors[Field.SECRET] = "Enter the API token."
         if name:
             try:
                 name = clean_name(name, what="profile name", max_len=NAME_MAX_LEN)
@@ -147,13 +148,11 @@ def register(app: AsyncApp, deps: Deps) -> None:
         actor: Actor = context["actor"]
         card = await core.profiles.get(actor, meta.profile_id) if meta.profile_id else None
         try:
-            if card is not None and name and name != card.name:
-                card = await core.profiles.rename(actor, card.id, name)
             connected = await deps.connector.connect_with_keys(
                 actor,
                 "mediago",
                 key=key or None,
-                secret=secret,
+                secret=secret or None,
                 name=name or None,
                 profile_id=meta.profile_id,
             )

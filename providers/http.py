@@ -7,7 +7,7 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,3 +67,16 @@ def transport_error(what: str, exc: BaseException) -> ProviderUnavailable:
     if isinstance(exc, TimeoutError | asyncio.TimeoutError):
         return ProviderUnavailable(f"{what}: timed out")
     return ProviderUnavailable(f"{what}: connection failed ({type(exc).__name__})")
+
+
+def env_number(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a number, got {raw!r}") from None
+    if value <= 0:
+        raise ValueError(f"{name} must be positive")
+    return value

@@ -1,10 +1,11 @@
-"""MediaGo: API credentials exchanged for a one-hour access token, then the account list.
+"""MediaGo: an API token exchanged for a one-hour access token, then the account list.
 
-Provisional (research/mediago.md §7): MediaGo documents one "API token" where the product shows a
-key and a secret. How the two fields become the Basic credential is decided in
-`basic_credentials`, the one place to change once a real token is seen. A new access token
-invalidates the previous one, so each profile has one live token, renewed ahead of expiry and
-never by two callers at once.
+MediaGo documents one "API token" where the product it is modelled on shows a key and a secret
+(research/mediago.md §2, §8). A profile holds either: a single token (in `secret`), or a key and
+secret pair. How they become the Basic credential is decided in `basic_credentials`, the one
+place to change once a real pair is seen. A new access token invalidates the previous one, so
+each profile has one live token, renewed ahead of expiry and never by two callers at once; what
+the replies mean is read in `providers.mediago_replies`.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import json
 import time
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass
@@ -20,6 +22,7 @@ from typing import Any, ClassVar
 
 import aiohttp
 
+from providers import mediago_replies as replies
 from providers.base import (
     AccountInfo,
     AccountListing,
@@ -27,20 +30,20 @@ from providers.base import (
     CredentialsInvalid,
     MemoryTokenCache,
     Provider,
-    ProviderError,
     ProviderUnavailable,
     RateLimited,
     TokenCache,
+    TokenContention,
 )
-from providers.http import RetryPolicy, read_json, transport_error, with_retries
+from providers.http import RetryPolicy, env_number, transport_error, with_retries
 from providers.ratelimit import TokenBucket, paced
-from providers.tiktok import _number
 
 DEFAULT_API_URL = "https://api.mediago.io"
 RENEW_AHEAD = timedelta(seconds=60)
+# Client level first, then account level, as newsbreakmaster's auth_level="auto" does.
 LEVELS = {"client": "/data/v1/client/authentication", "account": "/data/v1/authentication"}
-ACCOUNT_PATHS = {"client": "/data/v1/client/accounts", "account": "/manage/v1/account"}
-NOT_FOR_MEDIAGO = "not authorized for mediago"
+CLIENT_ACCOUNTS = "/data/v1/client/accounts"
+ACCOUNTS = "/manage/v1/account"
 
 
 @dataclass(frozen=True)
@@ -56,8 +59,8 @@ class MediaGoConfig:
             raise ValueError("MEDIAGO_API_URL must be an http(s) URL")
         return cls(
             api_url=url,
-            rate_limit=_number(env, "MEDIAGO_RATE_LIMIT", 5.0),
-            timeout=_number(env, "MEDIAGO_TIMEOUT", 20.0),
+            rate_limit=env_number(env, "MEDIAGO_RATE_LIMIT", 5.0),
+            timeout=env_number(env, "MEDIAGO_TIMEOUT", 20.0),
         )
 
 
@@ -70,35 +73,21 @@ def _looks_base64(value: str) -> bool:
 
 
 def basic_credentials(key: str | None, secret: str) -> list[tuple[str, str]]:
-    """Candidate `Authorization: Basic` values, most likely first: the secret as issued when it
-    is already Base64, else its Base64; then the other; then `base64(key:secret)` when a key is
-    given (the unconfirmed key+secret hypothesis)."""
+    """Candidate `Authorization: Basic` values, most likely first.
+
+    A single token goes as issued when it already is Base64 (MediaGo's docs say the account
+    manager issues it so), else Base64-encoded, then the other way round (clients differ:
+    research §2.2). A key and secret pair is first tried as `base64(key:secret)`, HTTP Basic's
+    own form (an unconfirmed hypothesis, research §6), then the secret alone as a token, which
+    is how profiles saved with a label in the key field work. A lone token is never paired."""
+    secret = secret.removeprefix("Basic ").removeprefix("basic ").strip()
     encoded = base64.b64encode(secret.encode()).decode()
     candidates = [("as_is", secret), ("base64", encoded)]
     if not _looks_base64(secret):
         candidates.reverse()
     if key:
-        candidates.append(("pair", base64.b64encode(f"{key}:{secret}".encode()).decode()))
+        candidates.insert(0, ("pair", base64.b64encode(f"{key}:{secret}".encode()).decode()))
     return candidates
-
-
-def _message(body: Any) -> str:
-    if isinstance(body, dict):
-        for field in ("errmsg", "error", "message", "msg"):
-            if isinstance(body.get(field), str) and body[field]:
-                return body[field][:200]
-    return ""
-
-
-def _account_rows(body: Any) -> list[dict[str, Any]]:
-    """A bare list, or rows under data / accounts / results / list, possibly nested once."""
-    if isinstance(body, list):
-        return [r for r in body if isinstance(r, dict)]
-    if isinstance(body, dict):
-        for field in ("data", "accounts", "results", "list"):
-            if field in body:
-                return _account_rows(body[field])
-    return []
 
 
 class MediaGoProvider(Provider):
@@ -134,71 +123,81 @@ class MediaGoProvider(Provider):
         """Exchange and list: a token that authenticates but reaches no MediaGo data is not a
         valid MediaGo credential (research §2.3)."""
         token, meta = await self._exchange(credentials)
-        listing = await self._list(token, meta)
+        accounts = await self._list(token, meta)
         if credentials.profile_ref:
             await self._cache.set(credentials.profile_ref, token, meta["expires_at"])
-        return AccountListing(listing, meta={k: meta[k] for k in ("level", "form")})
+        return AccountListing(accounts, meta={k: meta[k] for k in ("level", "form")})
+
+    async def probe(self, credentials: Credentials) -> None:
+        await self.validate(credentials)
 
     async def list_accounts(
         self, credentials: Credentials, *, skip_details: Collection[str] = ()
     ) -> AccountListing:
         meta = dict(credentials.meta)
-        token = await self._token(credentials)
+        token, _renewed = await self._token(credentials)
+        try:
+            return AccountListing(await self._list(token, meta))
+        except replies.Expired:
+            token, renewed = await self._token(credentials, stale=token)
         try:
             accounts = await self._list(token, meta)
-        except _Expired:
-            token = await self._token(credentials, stale=token)
-            try:
-                accounts = await self._list(token, meta)
-            except _Expired:
-                raise ProviderUnavailable(
-                    "MediaGo: token renewed but still refused (another holder renewed it)"
-                ) from None
-        return AccountListing(accounts)
+        except replies.Expired:
+            raise TokenContention(
+                "MediaGo refused its access token again right after it was renewed: another "
+                "tool using the same API token renews it too, and each renewal cancels the "
+                "other's"
+            ) from None
+        return AccountListing(accounts, forced_renewals=1 if renewed else 0)
 
-    async def _token(self, credentials: Credentials, *, stale: str | None = None) -> str:
+    async def _token(
+        self, credentials: Credentials, *, stale: str | None = None
+    ) -> tuple[str, bool]:
+        """The live access token, and whether it had to be renewed because `stale` (the one
+        just refused) was still the one stored."""
         ref = credentials.profile_ref
         if ref is None:
             token, _meta = await self._exchange(credentials)
-            return token
+            return token, stale is not None
         async with self._locks.setdefault(ref, asyncio.Lock()):
             cached = await self._cache.get(ref)
             if cached and cached[0] != stale and cached[1] - RENEW_AHEAD > self._now():
-                return cached[0]
+                return cached[0], False
             token, meta = await self._exchange(credentials)
             await self._cache.set(ref, token, meta["expires_at"])
-            return token
+            return token, bool(cached and stale is not None and cached[0] == stale)
 
     async def _exchange(self, credentials: Credentials) -> tuple[str, dict[str, Any]]:
+        """Try each credential form at each level, the ones that worked before first. Only when
+        every attempt was refused are the credentials invalid: an attempt that failed for
+        another reason (a 5xx at the client level, say) might have been the right one."""
         known = credentials.meta
         forms = basic_credentials(credentials.key, credentials.secret)
-        levels = list(LEVELS)
-        if known.get("form") in dict(forms):
-            forms.sort(key=lambda item: item[0] != known["form"])
-        if known.get("level") in LEVELS:
-            levels.sort(key=lambda level: level != known["level"])
-        refusal = "credentials rejected"
+        forms.sort(key=lambda item: item[0] != known.get("form"))
+        levels = sorted(LEVELS, key=lambda level: level != known.get("level"))
+        refused: CredentialsInvalid | None = None
+        unsure: ProviderUnavailable | None = None
         for form, value in forms:
             for level in levels:
                 try:
-                    body = await self._post_auth(LEVELS[level], value)
+                    token, seconds = await self._post_auth(LEVELS[level], value)
                 except CredentialsInvalid as exc:
-                    refusal = exc.reason
+                    refused = exc
                     continue
-                try:
-                    seconds = float(body.get("expires_in", 3600))
-                except (TypeError, ValueError):
-                    seconds = 3600.0
-                return body["access_token"], {
-                    "level": level,
-                    "form": form,
-                    "expires_at": self._now() + timedelta(seconds=seconds),
-                }
-        raise CredentialsInvalid(f"MediaGo: {refusal}")
+                except ProviderUnavailable as exc:
+                    if (form, level) == (known.get("form"), known.get("level")):
+                        raise
+                    unsure = unsure or exc
+                    continue
+                expires_at = self._now() + timedelta(seconds=seconds)
+                return token, {"level": level, "form": form, "expires_at": expires_at}
+        if unsure is not None:
+            raise unsure
+        raise CredentialsInvalid(f"MediaGo: {refused.reason if refused else 'refused'}")
 
-    async def _post_auth(self, path: str, basic: str) -> dict[str, Any]:
-        async def once() -> dict[str, Any]:
-            status, body = await self._request(
+    async def _post_auth(self, path: str, basic: str) -> tuple[str, float]:
+        async def once() -> tuple[str, float]:
+            status, body, parsed = await self._request(
                 "POST",
                 path,
                 headers={
@@ -207,53 +206,52 @@ class MediaGoProvider(Provider):
                 },
                 what="authentication",
             )
-            if status == 429:
-                raise RateLimited("MediaGo authentication: rate limited", retry_after=1.0)
-            if status >= 500:
-                raise ProviderUnavailable(f"MediaGo authentication: HTTP {status}")
-            errno = body.get("errno") if isinstance(body, dict) else None
-            token = body.get("access_token") if isinstance(body, dict) else None
-            if status in (400, 401, 403) or (errno not in (None, 0)) or not token:
-                raise CredentialsInvalid(_message(body) or f"HTTP {status}")
-            return body
+            outcome = replies.auth_outcome(status, body, parsed=parsed)
+            if isinstance(outcome, Exception):
+                raise outcome
+            try:
+                seconds = float(body.get("expires_in", 3600))
+            except (TypeError, ValueError):
+                seconds = 3600.0
+            return outcome, seconds
 
         return await with_retries(once, self._retry, sleep=self._sleep, clock=self._clock)
 
     async def _list(self, token: str, meta: Mapping[str, Any]) -> list[AccountInfo]:
-        path = ACCOUNT_PATHS.get(str(meta.get("level")), ACCOUNT_PATHS["account"])
+        """A client-level token lists the client's accounts; when that listing fails or is
+        empty, the account-level listing is asked too (newsbreakmaster `get_accounts`)."""
+        if meta.get("level") != "client":
+            return await self._list_at(ACCOUNTS, token)
+        try:
+            accounts = await self._list_at(CLIENT_ACCOUNTS, token)
+        except ProviderUnavailable as first:
+            try:
+                return await self._list_at(ACCOUNTS, token)
+            except (ProviderUnavailable, RateLimited):
+                raise first from None
+        if accounts:
+            return accounts
+        try:
+            return await self._list_at(ACCOUNTS, token)
+        except (ProviderUnavailable, RateLimited):
+            return accounts
 
+    async def _list_at(self, path: str, token: str) -> list[AccountInfo]:
         async def once() -> list[AccountInfo]:
-            status, body = await self._request(
+            status, body, parsed = await self._request(
                 "GET", path, headers={"Authorization": f"Bearer {token}"}, what="account list"
             )
-            message = _message(body)
-            if status == 401:
-                raise _Expired("MediaGo: access token refused")
-            if status == 403:
-                if NOT_FOR_MEDIAGO in message.lower():
-                    raise CredentialsInvalid(f"MediaGo: {message}")
-                raise ProviderUnavailable(f"MediaGo account list: forbidden ({message or 403})")
-            if (
-                status == 429
-                or "operatetoomuch" in message.lower()
-                or "qpsexceeded" in message.lower()
-            ):
-                raise RateLimited("MediaGo account list: rate limited", retry_after=1.0)
-            if status >= 400:
-                raise ProviderUnavailable(f"MediaGo account list: HTTP {status}")
-            if isinstance(body, dict) and body.get("errno") not in (None, 0):
-                raise ProviderUnavailable(f"MediaGo account list: {message or 'error'}")
-            return [
-                AccountInfo(external_id=str(ident), name=_name(row))
-                for row in _account_rows(body)
-                if (ident := row.get("account_id", row.get("accountId", row.get("id")))) is not None
-            ]
+            outcome = replies.listing(status, body, parsed=parsed)
+            if isinstance(outcome, Exception):
+                raise outcome
+            return outcome
 
         return await with_retries(once, self._retry, sleep=self._sleep, clock=self._clock)
 
     async def _request(
         self, method: str, path: str, *, headers: dict[str, str], what: str
-    ) -> tuple[int, Any]:
+    ) -> tuple[int, Any, bool]:
+        """Status, body, and whether the body was JSON at all."""
         await self.limiter.acquire()
         try:
             async with self._http().request(
@@ -262,11 +260,14 @@ class MediaGoProvider(Provider):
                 headers=headers,
                 timeout=aiohttp.ClientTimeout(total=self.config.timeout),
             ) as response:
-                if response.status >= 500 or response.status == 429:
-                    return response.status, None
-                return response.status, await read_json(response, f"MediaGo {what}")
+                text = await response.text(errors="replace")
+                status = response.status
         except (aiohttp.ClientError, OSError) as exc:
             raise transport_error(f"MediaGo {what}", exc) from None
+        try:
+            return status, json.loads(text), True
+        except ValueError:
+            return status, None, False
 
     def _http(self) -> aiohttp.ClientSession:
         if self._session is None:
@@ -277,12 +278,3 @@ class MediaGoProvider(Provider):
         if self._owns_session and self._session is not None:
             await self._session.close()
             self._session = None
-
-
-class _Expired(ProviderError):
-    """A 401 on a data call: the access token is stale, not the credentials."""
-
-
-def _name(row: dict[str, Any]) -> str | None:
-    name = row.get("account_name", row.get("accountName", row.get("name")))
-    return name.strip() or None if isinstance(name, str) else None

@@ -116,6 +116,8 @@ class Profile(Base):
     last_synced_at: Mapped[datetime | None]
     last_sync_error: Mapped[str | None] = mapped_column(String(500))
     transient_error_since: Mapped[datetime | None]
+    last_forced_renewal_at: Mapped[datetime | None]
+    renewal_conflict_since: Mapped[datetime | None]
     next_sync_at: Mapped[datetime | None]
     lease_owner: Mapped[str | None] = mapped_column(String(64))
     lease_expires_at: Mapped[datetime | None]
@@ -184,7 +186,8 @@ def search_text(name: str, external_id: str) -> str:
 
 
 class ProfileAccess(Base):
-    """Which profiles can reach which accounts, as learned from syncs. `lost_at` keeps history."""
+    """Which profiles can reach which accounts, as learned from syncs. `lost_at` keeps history;
+    `missing_since` marks access a single listing left out, kept until a second one agrees."""
 
     __tablename__ = "profile_access"
     __table_args__ = (Index(None, "account_id"),)
@@ -198,6 +201,7 @@ class ProfileAccess(Base):
     first_seen_at: Mapped[datetime]
     last_seen_at: Mapped[datetime]
     lost_at: Mapped[datetime | None]
+    missing_since: Mapped[datetime | None]
 
 
 class Tag(Base):
@@ -266,7 +270,9 @@ class AccountTrackerOverride(Base):
 
 
 class Alert(Base):
-    """One alert per broken episode of a profile; it doubles as the delivery outbox.
+    """One alert per broken episode of a profile, or of a provider app (`profile_id` empty);
+    it doubles as the delivery outbox. `subject` ("profile:<id>" or "app:<provider>") is what
+    makes an episode unique.
 
     Each pending delivery (channel post, DM, resolution update, reminder) is claimed with a short
     lease before it is sent, so replicas never send the same one twice.
@@ -274,12 +280,13 @@ class Alert(Base):
 
     __tablename__ = "alerts"
     __table_args__ = (
-        UniqueConstraint("profile_id", "kind", "episode"),
+        UniqueConstraint("subject", "kind", "episode"),
         Index(None, "status", "next_reminder_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    profile_id: Mapped[int] = mapped_column(ForeignKey("profiles.id", ondelete="CASCADE"))
+    subject: Mapped[str] = mapped_column(String(48))
+    profile_id: Mapped[int | None] = mapped_column(ForeignKey("profiles.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(24))
     episode: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16), default=AlertStatus.OPEN)
@@ -295,6 +302,7 @@ class Alert(Base):
     reminders_sent: Mapped[int] = mapped_column(Integer, default=0)
     resolved_at: Mapped[datetime | None]
     resolved_by: Mapped[str | None] = mapped_column(String(200))
+    resolved_note: Mapped[str | None] = mapped_column(String(300))
     resolution_delivered_at: Mapped[datetime | None]
     dm_user: Mapped[str | None] = mapped_column(String(32))
     attempts: Mapped[int] = mapped_column(Integer, default=0)

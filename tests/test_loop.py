@@ -121,6 +121,9 @@ async def test_backup_move_from_the_alert_button(
     for ident in fake_tiktok.logins["alice"].advertisers[:2]:
         fake_tiktok.grant("bob", ident)
     alice_id, alice_token = await connect(bot, fake_tiktok)
+    # Alice is synced first, so the accounts both reach use her (in one cycle, whichever
+    # profile's claim lands first would take them).
+    await bot.runtime.deps.sync.sync_profile(ADMIN, alice_id)
     bob_id, _ = await connect(bot, fake_tiktok, "bob", "Bob")
     await bot.runtime.scheduler.run_cycle()
     fake_tiktok.revoke(alice_token)

@@ -14,6 +14,8 @@ from handlers.views.formatting import when
 
 
 def _fix_buttons(alert: AlertView) -> list[dict[str, Any]]:
+    if alert.profile_id is None or alert.kind in (AlertKind.TRANSIENT, AlertKind.CONTENTION):
+        return []
     ref = ProfileRef(alert.profile_id).encode()
     buttons = [
         button("Re-authenticate", Action.ALERT_REAUTH, ref, style="primary")
@@ -41,8 +43,22 @@ def person(label: str | None) -> str:
     return esc(label or "someone")
 
 
+def subject(alert: AlertView) -> str:
+    if alert.profile_id is None:
+        return f"{alert.provider_display}: the bot's own app"
+    return f"{alert.provider_display} profile {alert.profile_name}"
+
+
 def headline(alert: AlertView) -> str:
     who = f"{alert.provider_display} profile *{esc(alert.profile_name)}*"
+    if alert.kind == AlertKind.APP:
+        return f":no_entry: {alert.provider_display} refuses the bot's own app"
+    if alert.kind == AlertKind.QUOTA:
+        return (
+            f":hourglass_flowing_sand: {alert.provider_display}: the app's daily limit is used up"
+        )
+    if alert.kind == AlertKind.CONTENTION:
+        return f":twisted_rightwards_arrows: {who}: another tool is renewing its token"
     if alert.kind == AlertKind.INVALID:
         return f":rotating_light: {who} stopped working"
     if alert.kind == AlertKind.EXPIRY:
@@ -52,16 +68,16 @@ def headline(alert: AlertView) -> str:
 
 def alert_message(alert: AlertView) -> dict[str, Any]:
     if alert.status == "resolved":
+        why = f": {esc(alert.resolved_note)}" if alert.resolved_note else ""
         text = (
-            f":white_check_mark: *Resolved*: {alert.provider_display} profile "
-            f"*{esc(alert.profile_name)}* was fixed by {person(alert.resolved_by)} "
-            f"{when(alert.resolved_at)}."
+            f":white_check_mark: *Resolved*: {esc(subject(alert))} was fixed by "
+            f"{person(alert.resolved_by)} {when(alert.resolved_at)}{why}."
         )
         blocks: list[Block] = [
             section(text),
             context(f"Was: {esc(alert.reason)} (since {when(alert.created_at)})"),
         ]
-        return message(f"Resolved: {esc(alert.profile_name)}", blocks)
+        return message(f"Resolved: {esc(subject(alert))}", blocks)
     detail = f"Reason: {esc(alert.reason)}"
     if alert.kind == AlertKind.INVALID:
         detail += (
@@ -70,20 +86,24 @@ def alert_message(alert: AlertView) -> dict[str, Any]:
         )
     elif alert.kind == AlertKind.TRANSIENT:
         detail += "\nI keep retrying; this is a warning, the credentials were not rejected."
+    elif alert.kind in (AlertKind.APP, AlertKind.QUOTA):
+        detail += (
+            f"\nNo profile is at fault and none needs re-authenticating; {alert.accounts_affected}"
+            f" ON {alert.provider_display} ad account(s) wait until this is over."
+        )
     blocks = [section(f"{headline(alert)}\n{detail}")]
-    if alert.kind != AlertKind.TRANSIENT:
-        blocks.append(actions(_fix_buttons(alert)))
-    return message(
-        f"{alert.provider_display} profile {esc(alert.profile_name)} needs attention", blocks
-    )
+    if buttons := _fix_buttons(alert):
+        blocks.append(actions(buttons))
+    return message(f"{esc(subject(alert))} needs attention", blocks)
 
 
 def reminder_message(alert: AlertView) -> dict[str, Any]:
     text = (
-        f":bell: Still broken: *{esc(alert.profile_name)}* ({esc(alert.reason)}), "
+        f":bell: Still broken: *{esc(subject(alert))}* ({esc(alert.reason)}), "
         f"since {when(alert.created_at)}. {alert.accounts_affected} ON account(s) are not syncing."
     )
+    buttons = _fix_buttons(alert)
     return message(
-        f"Reminder: {esc(alert.profile_name)} is still broken",
-        [section(text), actions(_fix_buttons(alert))],
+        f"Reminder: {esc(subject(alert))} is still broken",
+        [section(text), *([actions(buttons)] if buttons else [])],
     )

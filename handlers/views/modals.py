@@ -50,8 +50,11 @@ def mediago_credentials_modal(
     error: str | None = None,
     name: str | None = None,
 ) -> dict[str, Any]:
-    """Name, API key and API secret. Neither key nor secret is ever pre-filled or shown back (an
-    existing key shows only as a masked hint); after a refusal only the typed name returns."""
+    """Name, then what MediaGo issued: one API token, or a key and secret pair. Neither is ever
+    pre-filled or shown back (a stored key shows only as a masked hint); when updating, a field
+    left empty keeps what the profile holds. After a refusal only the typed name returns."""
+    pair = bool(profile and profile.key_hint)
+    keep = " Leave empty to keep the current one." if profile else ""
     blocks: list[Block] = []
     if error:
         blocks.append(section(f":warning: {esc(error)}"))
@@ -68,18 +71,28 @@ def mediago_credentials_modal(
         ),
         text_input(
             Field.KEY,
-            "API key",
+            "Key (only for a key and secret pair)",
             INPUT_ACTION,
             max_length=3000,
             optional=True,
-            hint=f"Currently {profile.key_hint}." if profile and profile.key_hint else None,
+            hint=(
+                f"Currently {profile.key_hint}. Leave empty to keep it."
+                if profile and profile.key_hint
+                else "Leave empty for a single API token. Only if you were given a key and a "
+                "secret: the key here, the secret below."
+            ),
         ),
         text_input(
             Field.SECRET,
-            "API secret",
+            "Secret" if pair else "API token (or the secret of a key and secret pair)",
             INPUT_ACTION,
             max_length=3000,
-            hint="Checked with MediaGo before it is saved. Stored encrypted; never shown again.",
+            optional=profile is not None,
+            hint=(
+                "MediaGo issues one API token (ask your account manager): paste it here. "
+                "Checked with MediaGo before it is saved; stored encrypted, never shown again."
+                + keep
+            ),
         ),
     ]
     title = "Update credentials" if profile else "Connect MediaGo"

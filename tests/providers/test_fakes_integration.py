@@ -107,13 +107,15 @@ async def test_mediago_validation_and_the_raw_token_form(fake_mediago: FakeMedia
     await provider.close()
 
 
-async def test_mediago_client_level_and_data_shape(fake_mediago: FakeMediaGo, now):
+async def test_mediago_client_level_lists_under_data_accounts(fake_mediago: FakeMediaGo, now):
     provider = mediago_for(fake_mediago, now)
-    fake_mediago.shape = "data"
     secret = as_basic("client-token")
     fake_mediago.add_credentials(secret, accounts=3, level="client")
     listing = await provider.validate(Credentials(secret=secret))
     assert listing.meta["level"] == "client" and len(listing.accounts) == 3
+    assert fake_mediago.calls("/data/v1/client/accounts") and not fake_mediago.calls(
+        "/manage/v1/account"
+    )
     await provider.close()
 
 
@@ -162,11 +164,13 @@ async def test_403_and_429_are_classified(fake_mediago, now):
     with pytest.raises(RateLimited):
         await provider.validate(Credentials(secret=good))
     refusal = Fault(
-        status=200, body='{"errno": 1, "errmsg": "bad token"}', content_type="application/json"
+        status=200,
+        body='{"errno": 1, "errmsg": "invalid api token"}',
+        content_type="application/json",
     )
     for path in ("/data/v1/authentication", "/data/v1/client/authentication"):
         fake_mediago.fail_next(path, refusal, 2)
-    with pytest.raises(CredentialsInvalid, match="bad token"):
+    with pytest.raises(CredentialsInvalid, match="invalid api token"):
         await provider.validate(Credentials(secret=good))
     assert len((await provider.validate(Credentials(secret=good))).accounts) == 1
     await provider.close()
