@@ -184,6 +184,7 @@ def build_runtime(
         owner=scheduler_owner,
         admins=core.roles.admin_ids,
     )
+    tickets = OAuthTickets(db, clock)
     scheduler = Scheduler(
         db,
         clock,
@@ -192,6 +193,7 @@ def build_runtime(
         SlackNotifier(client),
         interval=settings.sync_interval,
         owner=scheduler_owner,
+        chores=(tickets.purge, core.list_views.purge),
     )
     callback = f"{settings.public_url}{CALLBACK_PATH}" if settings.public_url else None
     connector = Connector(
@@ -203,7 +205,7 @@ def build_runtime(
     deps = Deps(
         core=core,
         sync=sync,
-        tickets=OAuthTickets(db, clock),
+        tickets=tickets,
         connector=connector,
         public_url=settings.public_url,
         registry=registry,

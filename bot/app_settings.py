@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import re
 
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
 from bot import audit
 from bot.audit import Change, Target
 from bot.clock import Clock
@@ -14,7 +17,7 @@ from storage.db import Database
 from storage.models import AppSetting
 
 ALERT_CHANNEL = "alert_channel"
-CHANNEL_PROBLEM = "alert_channel_problem"
+DELIVERY_PROBLEMS = "alert_delivery_problems"
 _CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,20}$")
 
 
@@ -53,9 +56,9 @@ class AppSettings:
                 row.value = {"channel": channel_id}
                 row.updated_at = now
                 row.updated_by = actor.id
-            problem = await session.get(AppSetting, CHANNEL_PROBLEM)
-            if problem is not None:
-                await session.delete(problem)  # a new choice: tell the admins afresh if it fails
+            problems = await session.get(AppSetting, DELIVERY_PROBLEMS)
+            if problems is not None:
+                await session.delete(problems)  # a new choice: tell the admins afresh if it fails
             target = Target("setting", ALERT_CHANNEL, "alert channel")
             await audit.record(
                 session,
@@ -64,18 +67,29 @@ class AppSettings:
                 at=now,
             )
 
-    async def note_channel_problem(self, channel: str, reason: str) -> bool:
-        """Remember that alerts cannot reach `channel`; True the first time for this channel
-        and reason, so the admins are told once, not at every alert."""
+    async def chosen_by(self) -> str | None:
+        """Who chose the alert channel last: told about its problems when no admin is named."""
+        async with self._db.reader() as session:
+            row = await session.get(AppSetting, ALERT_CHANNEL)
+        return row.updated_by if row is not None else None
+
+    async def told(self, key: str, reason: str) -> bool:
+        """Whether the admins were already told about this delivery problem (say `channel:C1`
+        with `is_archived`), so they hear of it once, not at every alert."""
+        async with self._db.reader() as session:
+            row = await session.get(AppSetting, DELIVERY_PROBLEMS)
+        return row is not None and row.value.get(key) == reason
+
+    async def note_told(self, key: str, reason: str) -> None:
         now = self._clock()
-        value = {"channel": channel, "reason": reason}
+        insert = sqlite_insert if self._db.is_sqlite else pg_insert
         async with self._db.transaction() as session:
-            row = await session.get(AppSetting, CHANNEL_PROBLEM)
-            if row is not None and row.value == value:
-                return False
-            if row is None:
-                session.add(AppSetting(key=CHANNEL_PROBLEM, value=value, updated_at=now))
-            else:
-                row.value = value
-                row.updated_at = now
-        return True
+            row = await session.get(AppSetting, DELIVERY_PROBLEMS)
+            value = {**(row.value if row is not None else {}), key: reason}
+            await session.execute(
+                insert(AppSetting)
+                .values(key=DELIVERY_PROBLEMS, value=value, updated_at=now)
+                .on_conflict_do_update(
+                    index_elements=["key"], set_={"value": value, "updated_at": now}
+                )
+            )

@@ -45,12 +45,27 @@ class DeliveryFailed(Exception):
         self.permanent = permanent
 
 
+@dataclass(frozen=True)
+class Undeliverable:
+    """Alerts cannot reach a channel (`channel`) or a person (`user`, about `alert`), for a
+    reason trying again cannot change."""
+
+    reason: str
+    channel: str | None = None
+    user: str | None = None
+    alert: AlertView | None = None
+
+    @property
+    def key(self) -> str:
+        return f"channel:{self.channel}" if self.channel else f"dm:{self.user}"
+
+
 class Notifier(Protocol):
     async def post(self, channel: str, alert: AlertView) -> str: ...
     async def reminder(self, channel: str, thread_ts: str, alert: AlertView) -> None: ...
     async def update(self, channel: str, ts: str, alert: AlertView) -> None: ...
     async def direct(self, user_id: str, alert: AlertView) -> tuple[str, str]: ...
-    async def notice(self, user_id: str, text: str) -> None: ...
+    async def undeliverable(self, user_id: str, problem: Undeliverable) -> None: ...
 
 
 @dataclass
@@ -155,20 +170,31 @@ class Outbox:
         return alert
 
     async def channel_unusable(self, notifier: Notifier, channel: str, reason: str) -> None:
-        """Tell the admins, once per channel and reason, that alerts cannot reach the channel,
-        and what to do about it."""
-        if not await self._settings.note_channel_problem(channel, reason):
+        await self.tell_admins(notifier, Undeliverable(reason, channel=channel))
+
+    async def dm_unusable(
+        self, notifier: Notifier, user: str, alert: AlertView, reason: str
+    ) -> None:
+        await self.tell_admins(notifier, Undeliverable(reason, user=user, alert=alert))
+
+    async def tell_admins(self, notifier: Notifier, problem: Undeliverable) -> None:
+        """Tell the admins (or, with none named, whoever chose the alert channel) once about a
+        problem only they can fix. It counts as told once one of them got the message; until
+        then each alert tries again."""
+        if await self._settings.told(problem.key, problem.reason):
             return
-        text = (
-            f":warning: I cannot post token alerts in <#{channel}> ({reason}). Alerts still reach "
-            "whoever connected each profile by DM. Invite me to the channel (`/invite @adops`), "
-            "or choose another with `/adops alerts #channel`."
-        )
-        for user_id in await self._admins():
+        recipients = await self._admins() or [u for u in [await self._settings.chosen_by()] if u]
+        reached = False
+        for user_id in recipients:
             try:
-                await notifier.notice(user_id, text)
+                await notifier.undeliverable(user_id, problem)
+                reached = True
             except DeliveryFailed as exc:
-                log.warning("could not tell an admin that alerts are undeliverable: %s", exc)
+                log.warning("could not tell an admin about a delivery problem: %s", exc)
+        if reached:
+            await self._settings.note_told(problem.key, problem.reason)
+        else:
+            log.warning("nobody could be told that alerts are undeliverable (%s)", problem.key)
 
     async def _claim(self, alert_id: int) -> bool:
         now = self._clock()
@@ -283,6 +309,8 @@ class _Delivery:
             changes |= {"dm_channel": sent["dm"][0], "dm_ts": sent["dm"][1]}
             self.report.direct += 1
         await self.outbox.store(self.alert_id, changes)
+        if final is not None:
+            await self.outbox.dm_unusable(self.notifier, user, view, final.reason)
 
     async def reminder(self, view: AlertView, alert: Alert, now: datetime) -> None:
         if not (
@@ -303,7 +331,11 @@ class _Delivery:
             final = await self._attempt(send)
         except _Later:
             return
-        sent = alert.reminders_sent + (0 if final else 1)
+        if final is not None:  # the channel no longer takes posts: no more reminders there
+            await self.outbox.store(self.alert_id, {"next_reminder_at": None})
+            await self.outbox.channel_unusable(self.notifier, channel, final.reason)
+            return
+        sent = alert.reminders_sent + 1
         await self.outbox.store(
             self.alert_id,
             {
@@ -311,8 +343,7 @@ class _Delivery:
                 "next_reminder_at": now + self.outbox._policy.reminder_after(sent),
             },
         )
-        if final is None:
-            self.report.reminders += 1
+        self.report.reminders += 1
 
     async def resolution(self, view: AlertView, alert: Alert, now: datetime) -> None:
         if alert.status != AlertStatus.RESOLVED or alert.resolution_delivered_at is not None:

@@ -249,6 +249,24 @@ class ProfileService:
             if fold(name) != profile.name_key:
                 await self._unique_name(session, profile.provider, name)
 
+    async def check_name(
+        self, actor: Actor, provider: str, name: str, *, profile_id: int | None = None
+    ) -> None:
+        """Whether another profile of the provider already has the name, from one quick read,
+        so that a form can say so before it closes; saving checks again."""
+        actor.require(Permission.MANAGE)
+        async with self._db.reader() as session:
+            taken = await session.scalar(
+                select(Profile.id).where(
+                    Profile.provider == provider,
+                    Profile.name_key == fold(name),
+                    Profile.id != (profile_id or 0),
+                )
+            )
+        if taken is not None:
+            display = self.provider(provider).display_name
+            raise Conflict(f"A {display} profile named {name!r} already exists.", field="name")
+
     async def rename(self, actor: Actor, profile_id: int, name: str) -> ProfileCard:
         actor.require(Permission.MANAGE)
         name = clean_name(name, what="profile name", max_len=NAME_MAX_LEN, field="name")

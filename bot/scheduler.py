@@ -14,7 +14,7 @@ import contextlib
 import logging
 import random
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -30,6 +30,7 @@ from storage.models import Profile, ProfileStatus
 
 log = logging.getLogger(__name__)
 PROBE_EVERY = timedelta(days=1)
+CHORES_EVERY = timedelta(hours=1)
 
 
 @dataclass
@@ -55,6 +56,7 @@ class Scheduler:
         owner: str | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rng: random.Random | None = None,
+        chores: Sequence[Callable[[], Awaitable[int]]] = (),
     ) -> None:
         self._db = db
         self._clock = clock
@@ -69,6 +71,8 @@ class Scheduler:
         self._sleep = sleep
         self._rng = rng or random.Random()  # noqa: S311 - spreading load, not security
         self._actor = system_actor(Source.LOOP, "sync loop")
+        self._chores = tuple(chores)
+        self._chores_due: datetime | None = None
 
     async def run_cycle(self) -> CycleReport:
         """Probes first, so a profile restored by its daily check is synced in the same cycle."""
@@ -82,7 +86,20 @@ class Scheduler:
         due = await self._due(Profile.status == ProfileStatus.ACTIVE)
         await asyncio.gather(*(self._one(pid, gate, report, probe=False) for pid in due))
         await self.settle_alerts()
+        await self._housekeeping(now)
         return report
+
+    async def _housekeeping(self, now: datetime) -> None:
+        """Once an hour, drop what nobody needs any more (spent sign-in links, lists shown a
+        day ago), so those tables do not grow for ever."""
+        if self._chores_due is not None and now < self._chores_due:
+            return
+        self._chores_due = now + CHORES_EVERY
+        for chore in self._chores:
+            try:
+                await chore()
+            except Exception:
+                log.exception("housekeeping failed; trying again in an hour")
 
     async def _due(self, *conditions: ColumnElement[bool]) -> list[int]:
         now = self._clock()

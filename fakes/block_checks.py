@@ -11,6 +11,7 @@ from fakes.block_limits import (
     ACCESSORY_ELEMENTS,
     ACTION_ELEMENTS,
     ACTIONS_ELEMENTS,
+    BLOCK_FIELDS,
     BUTTON_STYLES,
     BUTTON_TEXT,
     BUTTON_URL,
@@ -83,11 +84,15 @@ class Check:
         elif len(value) > limit:
             self.fail("text.length", where, f"{len(value)} characters (limit {limit})")
         if "emoji" in obj and not _plain(obj):
+            # UNCONFIRMED what Slack answers (slack-blockkit-rules.md §8.7; the text-object page
+            # lists `emoji` for plain_text only): refused, as an additional property would be.
             self.fail("text.emoji", where, "`emoji` is only for plain_text")
 
     # ---------------------------------------------------------------------- options
 
-    def option(self, opt: Any, where: str, *, plain_only: bool) -> str | None:
+    def option(
+        self, opt: Any, where: str, *, plain_only: bool, url_allowed: bool = False
+    ) -> str | None:
         """BK/composition-objects/option-object. Returns the option's value."""
         if not isinstance(opt, dict):
             self.fail("option.type", where, "not an option object")
@@ -99,6 +104,10 @@ class Check:
             value = None
         elif len(value) > OPTION_VALUE:
             self.fail("option.value_length", where, f"value of {len(value)} (limit 150)")
+        if "url" in opt and not url_allowed:
+            # BK/composition-objects/option-object: `url` "only available in overflow menus";
+            # a select option with one is refused (slack-go/slack#612).
+            self.fail("option.url", where, "only overflow options may carry a url")
         if "description" in opt:
             self.text(
                 opt["description"],
@@ -135,6 +144,10 @@ class Check:
                 if not isinstance(group_options, list):
                     self.fail("options.group", f"{where}.option_groups[{n}]", "no options")
                     continue
+                if not 1 <= len(group_options) <= SELECT_OPTIONS:
+                    # BK/composition-objects/option-group-object: options "maximum of 100";
+                    # SDK OptionGroup options_max_length.
+                    self.fail("options.count", f"{where}.option_groups[{n}]", "1–100 options")
                 self.text(
                     group.get("label"),
                     f"{where}.option_groups[{n}].label",
@@ -150,12 +163,15 @@ class Check:
         elif options is not None:
             self.fail("options.type", where, "options is not a list")
         values = []
+        overflow = element.get("type") == "overflow"
         for n, opt in enumerate(flat):
-            value = self.option(opt, f"{where}.options[{n}]", plain_only=plain_only)
+            value = self.option(
+                opt, f"{where}.options[{n}]", plain_only=plain_only, url_allowed=overflow
+            )
             if value is not None:
                 values.append(value)
-        # Duplicate values make a choice ambiguous; Slack refuses them (RESEARCH: "duplicate
-        # option values" refused with invalid_blocks; UNCONFIRMED in docs, kept strict).
+        # Duplicate values make a choice ambiguous. UNCONFIRMED that Slack refuses them (no
+        # reference page says; slack-blockkit-rules.md §8.5): kept strict.
         duplicates = sorted({v for v in values if values.count(v) > 1})
         if duplicates:
             self.fail("options.duplicate", where, f"duplicate option values {duplicates[:3]}")
@@ -278,15 +294,18 @@ class Check:
             if not isinstance(initial, str):
                 self.fail("text_input.initial", where, "initial_value is not a string")
             elif len(initial) > (high if isinstance(high, int) else TEXT_INPUT_MAX[1]):
+                # UNCONFIRMED what Slack does (slack-blockkit-rules.md §8.8): refused.
                 self.fail("text_input.initial", where, "initial_value longer than max_length")
 
     def confirm(self, obj: Any, where: str) -> None:
-        """BK/composition-objects/confirmation-dialog-object; SDK ConfirmObject."""
+        """BK/composition-objects/confirmation-dialog-object; SDK ConfirmObject. The page now
+        says plain_text for `text` as well; older pages and the SDK took mrkdwn there: kept at
+        the stricter plain_text (slack-blockkit-rules.md §8.15)."""
         if not isinstance(obj, dict):
             self.fail("confirm.type", where, "not a confirmation dialog object")
             return
         for key, limit in CONFIRM.items():
-            self.text(obj.get(key), f"{where}.{key}", limit=limit, plain_only=key != "text")
+            self.text(obj.get(key), f"{where}.{key}", limit=limit, plain_only=True)
         if "style" in obj and obj["style"] not in BUTTON_STYLES:
             self.fail("confirm.style", where, f"style {obj['style']!r} (primary|danger)")
 
@@ -306,10 +325,14 @@ class Check:
                 continue
             if block["type"] not in allowed:
                 self.fail("block.kind", here, f"{block['type']!r} blocks are not allowed here")
+            extra = set(block) - BLOCK_FIELDS.get(block["type"], set(block))
+            if extra:
+                self.fail("block.field", here, f"invalid additional property {sorted(extra)[0]}")
             block_id = block.get("block_id")
             if block_id is not None:
                 # BK/blocks/*: block_id "should be unique for each message and each iteration of
-                # a message"; ≤255.
+                # a message"; ≤255. Refused in views (slack-go/slack#725); in messages
+                # UNCONFIRMED (slack-blockkit-rules.md §8.2): refused there too.
                 if not isinstance(block_id, str) or not block_id or len(block_id) > ID_MAX:
                     self.fail("block.block_id", here, "block_id must be a string of 1–255")
                 elif block_id in seen:

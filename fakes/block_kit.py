@@ -15,6 +15,7 @@ through slack_sdk's own parser and validators (`_sdk_problems`), as one more inp
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from slack_sdk.errors import SlackObjectFormationError
@@ -34,6 +35,8 @@ from fakes.block_limits import (
     VIEW_BLOCK_TYPES,
     VIEW_BLOCKS,
     VIEW_BUTTON,
+    VIEW_BYTES,
+    VIEW_FIELDS,
     VIEW_TITLE,
 )
 
@@ -105,6 +108,10 @@ def view_problems(view: Any) -> list[Problem]:
     kind = view.get("type")
     if kind not in ("modal", "home"):
         check.fail("view.type", "view.type", f"{kind!r} (modal or home)")
+    if extra := sorted(set(view) - VIEW_FIELDS):
+        check.fail("view.field", "view", f"invalid additional property {extra[0]}")
+    if len(json.dumps(view, ensure_ascii=False).encode()) > VIEW_BYTES:
+        check.fail("view.size", "view", "larger than 250 kB")
     if kind == "modal":
         check.text(view.get("title"), "view.title", limit=VIEW_TITLE, plain_only=True)
     for key in ("submit", "close"):

@@ -22,7 +22,10 @@ OPTION_TEXT = 75  # BK/composition-objects/option-object: text "maximum length .
 OPTION_VALUE = 150  # BK/composition-objects/option-object: value "maximum length ... 150"
 OPTION_DESCRIPTION = 75  # BK/composition-objects/option-object: description "maximum ... 75"
 SELECT_OPTIONS = 100  # BK/block-elements/select-menu-element: options "maximum number ... 100"
-OVERFLOW_OPTIONS = (1, 5)  # BK/block-elements/overflow-menu-element; SDK OverflowMenuElement
+# BK/block-elements/overflow-menu-element says "up to five"; slack_sdk's OverflowMenuElement
+# allows 1, Slack's older reference page 2. UNCONFIRMED which Slack enforces: kept at the
+# stricter 2 (slack-blockkit-rules.md §8.4).
+OVERFLOW_OPTIONS = (2, 5)
 CHOICE_OPTIONS = 10  # BK/block-elements/radio-button-group-element, checkboxes-element: "10"
 PLACEHOLDER = 150  # BK/block-elements/select-menu-element, plain-text-input: placeholder "150"
 TEXT_INPUT_MAX = (1, 3000)  # BK/block-elements/plain-text-input-element: max_length
@@ -32,7 +35,9 @@ VIEW_TITLE = 24  # MODALS: title "maximum length ... 24"; SDK View title_max_len
 VIEW_BUTTON = 24  # MODALS: submit / close "maximum length ... 24"
 PRIVATE_METADATA = 3000  # MODALS: private_metadata "maximum length ... 3000"
 CALLBACK_ID = 255  # MODALS: callback_id "maximum length ... 255"
-MESSAGE_TEXT = 40_000  # https://docs.slack.dev/reference/methods/chat.postMessage ("truncate")
+# https://docs.slack.dev/reference/methods/chat.postMessage: text over 40 000 characters is
+# truncated; the fake refuses it (msg_too_long) instead, so a bot relying on the cut fails here.
+MESSAGE_TEXT = 40_000
 UPDATE_TEXT = 4000  # https://docs.slack.dev/reference/methods/chat.update: msg_too_long
 BUTTON_STYLES = ("primary", "danger")  # BK/block-elements/button-element: style
 
@@ -74,3 +79,32 @@ VIEW_BLOCK_TYPES = MESSAGE_BLOCK_TYPES
 # of text in all with `msg_blocks_too_long` (bolt-js#2509, fewer with other block types than
 # with markdown blocks). The fake refuses from 12 000 on, below every observed refusal.
 MESSAGE_BLOCKS_TEXT = 12_000
+
+# https://docs.slack.dev/reference/methods/views.open: `view_too_large` beyond 250 kB.
+VIEW_BYTES = 250_000
+# The fields each page lists (BK/blocks/<type>-block, MODALS "View object fields"); any other
+# key is refused as `invalid additional property` (slackblocks#36, slack-go/slack#612).
+VIEW_FIELDS = frozenset(
+    [
+        "type",
+        "title",
+        "blocks",
+        "close",
+        "submit",
+        "private_metadata",
+        "callback_id",
+        "clear_on_close",
+        "notify_on_close",
+        "external_id",
+    ]
+)
+BLOCK_FIELDS = {
+    "section": frozenset({"type", "block_id", "text", "fields", "accessory", "expand"}),
+    "header": frozenset({"type", "block_id", "text"}),
+    "context": frozenset({"type", "block_id", "elements"}),
+    "actions": frozenset({"type", "block_id", "elements"}),
+    "divider": frozenset({"type", "block_id"}),
+    "input": frozenset(
+        {"type", "block_id", "label", "element", "dispatch_action", "hint", "optional"}
+    ),
+}

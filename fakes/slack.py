@@ -221,7 +221,8 @@ class FakeSlack(SlackMethods, FakeServer):
             if action in (None, "clear"):
                 self.close_view(str(view.get("id")))
             elif action == "update" and isinstance(ack.get("view"), dict):
-                self.views[str(view.get("id"))] = {**ack["view"], "id": view.get("id")}
+                # A replaced view is a new state of it: updates holding the old hash are stale.
+                self._store_view(ack["view"], str(view.get("id")))
         if ack is None:
             return []
         if kind == "view_submission":

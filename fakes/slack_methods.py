@@ -180,6 +180,8 @@ class SlackMethods:
         if not problems:
             return None
         self.refuse(method, problems)
+        if any(p.rule == "view.size" for p in problems):
+            return {"error": "view_too_large"}
         return _refusal("invalid_arguments", problems)
 
     def _m_views_open(self: FakeSlack, args: Result) -> Result:

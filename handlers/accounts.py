@@ -17,6 +17,7 @@ from bot.permissions import Actor, Permission
 from bot.tags import clean_tags, split_tags
 from bot.text import row_id
 from bot.trackers import KEEP, TrackerSettings, clean_template
+from handlers.audit import audit_payload
 from handlers.commands import account_filter, recall_list, render_accounts
 from handlers.deps import Deps
 from handlers.forms import (
@@ -29,8 +30,8 @@ from handlers.forms import (
     text_value,
 )
 from handlers.ids import Action, Field, Modal, Options
-from handlers.loading import LoadingModal, loading_modal
-from handlers.metadata import ListState, ModalContext, StaleMetadata, parse_row_op
+from handlers.loading import LoadingModal, filling, loading_modal
+from handlers.metadata import AuditCursor, ListState, ModalContext, StaleMetadata, parse_row_op
 from handlers.replies import reported, requires, tell
 from handlers.views.accounts import describe_filter
 from handlers.views.blocks import context as context_block
@@ -39,7 +40,6 @@ from handlers.views.modals import (
     bulk_modal,
     bulk_result_view,
     change_profile_modal,
-    notice_view,
     progress_view,
     result_mark,
     tag_option_value,
@@ -114,6 +114,14 @@ def register(app: AsyncApp, deps: Deps) -> None:
             item = (await core.bulk.apply(actor, action, [row.account_id])).single()
             done = f":white_check_mark: {esc(item.label)} {_DONE_WORDS[action]}."
             await redraw_list(body, client, respond, actor, row.list_key, done)
+            return
+        if row.op == "history":
+            label = (await core.accounts.get(actor, row.account_id)).label
+            cursor = AuditCursor(
+                f"Changes to {label}"[:150], targets=(f"account:{row.account_id}",)
+            )
+            shown = await audit_payload(deps, actor, cursor)
+            await tell(body, client, respond, shown["text"], shown["blocks"])
             return
         meta = ModalContext(
             response_url=body.get("response_url"),
@@ -277,8 +285,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             return
         await ack(response_action="update", view=progress_view("Bulk actions", "Working…"))
         actor: Actor = context["actor"]
-        modal = LoadingModal(client, view["id"], "Bulk actions")
-        try:
+        async with filling(LoadingModal(client, view["id"], "Bulk actions")) as modal:
             if request["scope"] == "all":
                 state = await recall_list(deps, meta.list_key)
                 if state is None:
@@ -288,11 +295,8 @@ def register(app: AsyncApp, deps: Deps) -> None:
             else:
                 ids = request["ids"]
             result = await core.bulk.apply(actor, request["action"], ids, **request["params"])
-        except DomainError as exc:
-            await modal.show(notice_view("Bulk actions", f":warning: {esc(exc.message)}"))
-            return
-        await modal.show(bulk_result_view("Bulk actions", result))
-        await redraw_from(body, client, meta, actor, bulk_summary(result))
+            await modal.show(bulk_result_view("Bulk actions", result))
+            await redraw_from(body, client, meta, actor, bulk_summary(result))
 
     @app.options(Options.ACCOUNTS, middleware=[requires(Permission.VIEW)])
     @reported

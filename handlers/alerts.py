@@ -12,13 +12,14 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.alerts import Alerts, AlertView
-from bot.delivery import DeliveryFailed
+from bot.delivery import DeliveryFailed, Undeliverable
 from bot.permissions import Permission
+from handlers.clients import derived_client
 from handlers.ids import Action
 from handlers.metadata import AlertMove
 from handlers.replies import reported, requires, tell
-from handlers.views.alerts import alert_message, reminder_message
-from handlers.views.blocks import esc, section
+from handlers.views.alerts import alert_message, reminder_message, undeliverable_message
+from handlers.views.blocks import esc
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,9 @@ class SlackNotifier:
 
     def __init__(self, client: AsyncWebClient) -> None:
         self._client = client
+        self._posting = derived_client(
+            client, retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=2)]
+        )
 
     async def post(self, channel: str, alert: AlertView) -> str:
         response = await self._post(channel=channel, **alert_message(alert))
@@ -66,22 +70,17 @@ class SlackNotifier:
         response = await self._post(channel=channel, **alert_message(alert))
         return channel, str(response["ts"])
 
-    async def notice(self, user_id: str, text: str) -> None:
-        await self._post(channel=await self._dm(user_id), text=text, blocks=[section(text)])
+    async def undeliverable(self, user_id: str, problem: Undeliverable) -> None:
+        await self._post(channel=await self._dm(user_id), **undeliverable_message(problem))
 
     async def _dm(self, user_id: str) -> str:
         opened = await self._call(self._client.conversations_open, users=user_id)
         return str(opened["channel"]["id"])
 
     async def _post(self, **kwargs: Any) -> Any:
-        posting = AsyncWebClient(
-            token=self._client.token,
-            base_url=self._client.base_url,
-            session=self._client.session,  # the pooled one, opened after this notifier was made
-            timeout=self._client.timeout,
-            retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=2)],
-        )
-        return await self._call(posting.chat_postMessage, unfurl_links=False, **kwargs)
+        # The pooled session is opened after this notifier is made (`Runtime.open_sessions`).
+        self._posting.session = self._client.session
+        return await self._call(self._posting.chat_postMessage, unfurl_links=False, **kwargs)
 
     @staticmethod
     async def _call(method: Any, **kwargs: Any) -> Any:

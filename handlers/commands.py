@@ -15,10 +15,11 @@ from bot.errors import InvalidInput, NotFound
 from bot.permissions import Actor, Permission
 from bot.sync import SyncReport
 from handlers.audit import audit_payload
+from handlers.clients import without_retries
 from handlers.deps import Deps
 from handlers.ids import Action
 from handlers.list_filters import account_filter, list_state, split_name_hint
-from handlers.loading import open_modal, without_retries
+from handlers.loading import open_modal
 from handlers.metadata import AuditCursor, ListState, ModalContext, StaleMetadata
 from handlers.registry import COMMAND, Registry
 from handlers.replies import tell
@@ -290,6 +291,8 @@ async def alerts_command(call: Call) -> None:
             notice(f"Token alerts go to {where}. Change with `{COMMAND} alerts here|#channel|off`.")
         )
         return
+    # Looking is for members, changing for admins; checked before the bot posts anywhere.
+    call.actor.require(Permission.MANAGE)
     word = call.args[0]
     if word.lower() == "off":
         channel = None
@@ -303,7 +306,7 @@ async def alerts_command(call: Call) -> None:
         channel = match[1]
     else:
         raise InvalidInput("Say `here`, `off`, or name a channel like `#ad-ops`.")
-    if channel is not None:
+    if channel is not None and channel != await settings.alert_channel():
         await announce_alerts(call, channel)
     await settings.set_alert_channel(call.actor, channel)
     where = f"<#{channel}>" if channel else "nowhere (off)"

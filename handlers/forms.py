@@ -44,13 +44,21 @@ def offered_values(view: dict[str, Any], block_id: str) -> list[str]:
     for block in view.get("blocks") or []:
         if isinstance(block, dict) and block.get("block_id") == block_id:
             element = block.get("element")
-            options = element.get("options") if isinstance(element, dict) else None
-            if isinstance(options, list):
-                return [
-                    o["value"]
-                    for o in options
-                    if isinstance(o, dict) and isinstance(o.get("value"), str)
-                ]
+            if not isinstance(element, dict):
+                return []
+            groups = element.get("option_groups")
+            options = [element.get("options")] + (
+                [g.get("options") for g in groups if isinstance(g, dict)]
+                if isinstance(groups, list)
+                else []
+            )
+            return [
+                o["value"]
+                for listed in options
+                if isinstance(listed, list)
+                for o in listed
+                if isinstance(o, dict) and isinstance(o.get("value"), str)
+            ]
     return []
 
 

@@ -22,23 +22,13 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import DomainError, InvalidInput
+from handlers.clients import without_retries
 from handlers.views.blocks import esc
 from handlers.views.modals import notice_view, progress_view
 
 log = logging.getLogger(__name__)
 
 BUSY = "Slack did not let me open that form just now. Please try again in a moment."
-
-
-def without_retries(client: AsyncWebClient) -> AsyncWebClient:
-    """The same client (token, URL, pooled session) minus retries, for calls a deadline bounds."""
-    return AsyncWebClient(
-        token=client.token,
-        base_url=client.base_url,
-        session=client.session,
-        timeout=2,
-        retry_handlers=[],
-    )
 
 
 async def open_modal(client: AsyncWebClient, trigger_id: str, view: dict[str, Any]) -> str:
@@ -62,19 +52,26 @@ class LoadingModal:
 
 
 @asynccontextmanager
-async def loading_modal(
-    client: AsyncWebClient, body: dict[str, Any], title: str
-) -> AsyncIterator[LoadingModal]:
-    """Open "Loading…" and hand it over to be filled in. A domain error raised inside becomes an
-    error view with its message; anything else one with a reference that matches the log."""
-    view_id = await open_modal(client, body["trigger_id"], progress_view(title, "Loading…"))
-    modal = LoadingModal(client, view_id, title)
+async def filling(modal: LoadingModal) -> AsyncIterator[LoadingModal]:
+    """Hand over a modal that shows progress ("Loading…", "Checking…", "Working…") to be filled
+    in. A domain error raised inside becomes an error view with its message; anything else one
+    with a reference that matches the log."""
     try:
         yield modal
     except DomainError as exc:
-        await modal.show(notice_view(title, f":warning: {esc(exc.message)}"))
+        await modal.show(notice_view(modal.title, f":warning: {esc(exc.message)}"))
     except Exception:
         ref = secrets.token_hex(4)
         log.exception("filling in a modal failed (ref %s)", ref)
         text = f":x: Something went wrong on my side (reference `{ref}`). It has been logged."
-        await modal.show(notice_view(title, text))
+        await modal.show(notice_view(modal.title, text))
+
+
+@asynccontextmanager
+async def loading_modal(
+    client: AsyncWebClient, body: dict[str, Any], title: str
+) -> AsyncIterator[LoadingModal]:
+    """Open "Loading…" at once and hand it over to be filled in (`filling`)."""
+    view_id = await open_modal(client, body["trigger_id"], progress_view(title, "Loading…"))
+    async with filling(LoadingModal(client, view_id, title)) as modal:
+        yield modal

@@ -167,7 +167,7 @@ class AuditCursor(Meta):
         ]
 
 
-ROW_OPS = ("enable", "disable", "archive", "unarchive", "tags", "profile", "tracker")
+ROW_OPS = ("enable", "disable", "archive", "unarchive", "tags", "profile", "tracker", "history")
 
 
 @dataclass(frozen=True)

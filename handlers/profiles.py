@@ -17,7 +17,7 @@ from handlers.commands import send_oauth_link, sync_line
 from handlers.deps import Deps
 from handlers.forms import int_values, selected_many, tell_submitter, text_value
 from handlers.ids import Action, Field, Modal
-from handlers.loading import loading_modal
+from handlers.loading import LoadingModal, filling, loading_modal
 from handlers.metadata import ModalContext, ProfileRef
 from handlers.replies import reported, requires, tell
 from handlers.views.blocks import esc, notice
@@ -68,10 +68,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
             await ack(response_action="errors", errors={Field.MOVE: "Choose at least one account."})
             return
         await ack(response_action="update", view=progress_view("Manage ad accounts", "Moving…"))
-        result = await core.bulk.change_profile(context["actor"], ids, meta.profile_id or 0)
-        await client.views_update(
-            view_id=view["id"], view=bulk_result_view("Manage ad accounts", result)
-        )
+        async with filling(LoadingModal(client, view["id"], "Manage ad accounts")) as modal:
+            result = await core.bulk.change_profile(context["actor"], ids, meta.profile_id or 0)
+            await modal.show(bulk_result_view("Manage ad accounts", result))
 
     @app.action(Action.PROFILE_SYNC, middleware=[requires(Permission.MANAGE)])
     @reported
@@ -134,6 +133,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
         if name:
             try:
                 name = clean_name(name, what="profile name", max_len=NAME_MAX_LEN)
+                await core.profiles.check_name(
+                    context["actor"], "mediago", name, profile_id=meta.profile_id
+                )
             except DomainError as exc:
                 errors[Field.NAME] = exc.message
         elif meta.profile_id:
@@ -146,26 +148,25 @@ def register(app: AsyncApp, deps: Deps) -> None:
             view=progress_view("MediaGo", "Checking the credentials with MediaGo…"),
         )
         actor: Actor = context["actor"]
-        card = await core.profiles.get(actor, meta.profile_id) if meta.profile_id else None
-        try:
-            connected = await deps.connector.connect_with_keys(
-                actor,
-                "mediago",
-                key=key or None,
-                secret=secret or None,
-                name=name or None,
-                profile_id=meta.profile_id,
-            )
-        except DomainError as exc:
-            await client.views_update(
-                view_id=view["id"],
-                view=mediago_credentials_modal(
+        async with filling(LoadingModal(client, view["id"], "MediaGo")) as modal:
+            card = await core.profiles.get(actor, meta.profile_id) if meta.profile_id else None
+            try:
+                connected = await deps.connector.connect_with_keys(
+                    actor,
+                    "mediago",
+                    key=key or None,
+                    secret=secret or None,
+                    name=name or None,
+                    profile_id=meta.profile_id,
+                )
+            except DomainError as exc:
+                form = mediago_credentials_modal(
                     meta, profile=card, error=exc.message, name=name or None
-                ),
-            )
-            return
-        text = connected_text(connected)
-        await client.views_update(view_id=view["id"], view=notice_view("MediaGo", text))
+                )
+                await modal.show(form)
+                return
+            text = connected_text(connected)
+            await modal.show(notice_view("MediaGo", text))
         await tell_submitter(body, client, meta, notice(text))
 
     @app.action(Action.PROFILE_RENAME, middleware=[requires(Permission.MANAGE)])

@@ -64,7 +64,9 @@ async def tell(
         except (aiohttp.ClientError, OSError) as exc:
             log.warning("a reply to a response_url failed (%s); sending it by DM", type(exc))
         else:
-            if sent.status_code == 200:
+            # A response_url answers a taken post with 200 and the plain text `ok`
+            # (tests/data/slack/response_url.replies.observed.json).
+            if sent.status_code == 200 and sent.body == "ok":
                 return
             log.warning(
                 "a response_url refused a reply (HTTP %s); sending it by DM", sent.status_code

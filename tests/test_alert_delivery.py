@@ -110,3 +110,35 @@ async def test_a_post_slack_took_before_failing_is_not_posted_again_at_once(
     ]
     assert len(to_channel) == 1
     assert len([m for (c, _), m in bot.slack.messages.items() if c == "C0ALERTS"]) == 1
+
+
+async def test_a_channel_that_stops_taking_reminders_stops_being_reminded(
+    bot: BotUnderTest, clock: ManualClock
+):
+    await bot.runtime.core.settings.set_alert_channel(ADMIN, "C0ALERTS")
+    await broken_profile(bot, clock)
+    scheduler = bot.runtime.scheduler
+    await scheduler.settle_alerts()
+    assert len(posted_to(bot, "C0ALERTS")) == 1
+    bot.slack.channels["C0ALERTS"].archived = True
+    for _ in range(3):
+        clock.advance(hours=25)
+        await scheduler.settle_alerts()
+    tried = [c for c in bot.slack.calls_to("chat.postMessage") if c.args["channel"] == "C0ALERTS"]
+    assert len(tried) == 2  # the alert, then one reminder that Slack refused, then no more
+    (notice,) = posted_to(bot, "DADMIN1")
+    assert (
+        "cannot post token alerts in <#C0ALERTS> (chat_postMessage: is_archived)" in notice["text"]
+    )
+
+
+async def test_a_person_who_cannot_be_told_is_named_to_the_admins_once(
+    bot: BotUnderTest, clock: ManualClock
+):
+    await bot.runtime.core.settings.set_alert_channel(ADMIN, "C0ALERTS")
+    bot.slack.users["UMEMBER1"].deleted = True
+    await broken_profile(bot, clock)
+    await broken_profile(bot, clock, "Second")
+    await bot.runtime.scheduler.settle_alerts()
+    (notice,) = posted_to(bot, "DADMIN1")
+    assert "I could not tell <@UMEMBER1>" in notice["text"] and "user_disabled" in notice["text"]

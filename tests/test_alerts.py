@@ -11,7 +11,7 @@ import pytest
 
 from bot.alerts import AlertKind, Alerts, AlertView
 from bot.core import Core
-from bot.delivery import DeliveryFailed
+from bot.delivery import DeliveryFailed, Undeliverable
 from bot.permissions import Source, system_actor
 from tests.factories import make_accounts
 from tests.support import ADMIN, ManualClock
@@ -49,9 +49,9 @@ class RecordingNotifier:
         self.sent.append(("direct", user_id, alert))
         return f"D{user_id}", "1700000001.000001"
 
-    async def notice(self, user_id: str, text: str) -> None:
+    async def undeliverable(self, user_id: str, problem: Undeliverable) -> None:
         self._maybe_fail()
-        self.sent.append(("notice", user_id, text))  # type: ignore[arg-type]
+        self.sent.append(("undeliverable", user_id, problem))  # type: ignore[arg-type]
 
     def kinds(self) -> list[str]:
         return [kind for kind, _, _ in self.sent]

@@ -237,3 +237,31 @@ async def test_a_tag_added_while_the_tags_form_is_open_is_not_taken_off(bot, clo
     await bot.runtime.background.drain()
     row = await bot.runtime.core.accounts.get(ADMIN, first)
     assert sorted(t.name for t in row.tags) == ["alpha", "delta"]
+
+
+async def test_a_form_whose_work_fails_ends_in_an_error_view_not_in_progress(bot, clock):
+    """Manage ad accounts turns into "Moving…" on submit; a profile removed meanwhile used to
+    leave it there for good, the error arriving by DM."""
+    db = bot.runtime.core.db
+    main = await make_profile(db, clock(), name="Main")
+    spare = await make_profile(db, clock(), name="Spare")
+    ids = await make_accounts(db, clock(), 2, profile_id=main, reachable_by=(spare,))
+    await bot.click(p.button(Action.PROFILE_MANAGE, ProfileRef(spare).encode()))
+    view = await last_view(bot, "views.update")
+    await bot.runtime.core.profiles.remove(ADMIN, spare)
+    reply = await bot.submit(view, {Field.MOVE: {INPUT_ACTION: p.selected_many([str(ids[0])])}})
+    assert "Moving" in flat(reply.json["view"])
+    ended = await last_view(bot, "views.update", 2)
+    assert "That profile no longer exists." in flat(ended)
+    assert bot.slack.calls_to("chat.postMessage") == []
+
+
+async def test_an_archived_rows_menu_offers_unarchive_and_its_history(bot, clock):
+    """An overflow menu of one option may be refused (slack-blockkit-rules.md §8.4)."""
+    (first,) = await seed(bot, clock, 1)
+    await bot.runtime.core.bulk.set_archived(ADMIN, [first], True)
+    shown = await listed(bot, "accounts status:archived")
+    _, url = await bot.press(shown, Action.ACCOUNT_MENU, f"history:{first}:")
+    (history,) = await bot.responses_to(url)
+    assert "Changes to Acme 001" in flat(history) and "archived" in flat(history)
+    assert history["replace_original"] is False  # the list stays

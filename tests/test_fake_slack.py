@@ -128,6 +128,7 @@ MESSAGE_RULES: list[tuple[str, Callable[[Surface], None]]] = [
         lambda s: element(s, 4).update(options=[option(f"{i}", f"{i}") for i in range(6)]),
     ),
     ("options.count", lambda s: element(s, 4).update(options=[])),
+    ("options.count", lambda s: element(s, 4).update(options=[option("One", "1")])),
     (
         "text.length",
         lambda s: element(s, 4)["options"][0].update(text=text("plain_text", "x" * 76)),
@@ -162,7 +163,49 @@ MESSAGE_RULES: list[tuple[str, Callable[[Surface], None]]] = [
             blocks=[{"type": "section", "text": text("mrkdwn", "x" * 2900)} for _ in range(5)]
         ),
     ),
+    ("block.field", lambda s: s["blocks"][1].update(submit_disabled=True)),
+    (
+        "text.plain_only",
+        lambda s: s["blocks"][3]["elements"][0].update(
+            confirm={
+                "title": text("plain_text", "Sure?"),
+                "text": text("mrkdwn", "*Really*"),
+                "confirm": text("plain_text", "Yes"),
+                "deny": text("plain_text", "No"),
+            }
+        ),
+    ),
 ]
+
+
+def grouped(s: Surface) -> None:
+    select = element(s, 1)
+    select.pop("options")
+    select.pop("initial_option")
+    many = [option(str(i), str(i)) for i in range(101)]
+    select["option_groups"] = [{"label": text("plain_text", "All"), "options": many}]
+
+
+def huge(s: Surface) -> None:
+    wide = {"type": "section", "text": text("mrkdwn", "é" * 2900)}
+    s["blocks"] = [dict(wide, block_id=f"b{i}") for i in range(45)]
+
+
+def multi_with_foreign_initial(s: Surface) -> None:
+    s["blocks"].append(
+        {
+            "type": "input",
+            "block_id": "many",
+            "label": text("plain_text", "Many"),
+            "element": {
+                "type": "multi_static_select",
+                "action_id": "v",
+                "options": [option("One", "1")],
+                "initial_options": [option("Two", "2")],
+            },
+        }
+    )
+
 
 VIEW_RULES: list[tuple[str, Callable[[Surface], None]]] = [
     ("text_input.max_length", lambda s: element(s, 0).update(max_length=4096)),
@@ -187,6 +230,12 @@ VIEW_RULES: list[tuple[str, Callable[[Surface], None]]] = [
     ("blocks.count", lambda s: s.update(blocks=blocks(101))),
     ("block.block_id_unique", lambda s: s["blocks"][1].update(block_id="name")),
     ("input.element", lambda s: s["blocks"][0].pop("element")),
+    ("text_input.min_length", lambda s: element(s, 0).update(min_length=-1)),
+    ("view.field", lambda s: s.update(submit_disabled=True)),
+    ("view.size", huge),
+    ("option.url", lambda s: element(s, 1)["options"][1].update(url="https://x")),
+    ("options.count", grouped),
+    ("options.initial", multi_with_foreign_initial),
 ]
 
 
@@ -237,8 +286,11 @@ async def test_messages_breaking_a_rule_are_refused(slack: FakeSlack, rule, chan
 async def test_views_breaking_a_rule_are_refused(slack: FakeSlack, rule, change):
     bad = edit(good_view(), change)
     answer = await refused(web(slack).views_open(trigger_id=slack.trigger(), view=bad))
-    assert answer["error"] == "invalid_arguments"
-    assert "errors" not in answer and answer["response_metadata"]["messages"]
+    if rule == "view.size":
+        assert answer["error"] == "view_too_large"
+    else:
+        assert answer["error"] == "invalid_arguments"
+        assert "errors" not in answer and answer["response_metadata"]["messages"]
     assert rule in {p.rule for r in slack.refusals for p in r.problems}
 
 
@@ -250,7 +302,7 @@ async def test_a_message_without_fallback_text_is_posted_and_reported(slack: Fak
     assert not warning.refused and warning.problems[0].rule == "message.fallback_text"
 
 
-async def test_input_blocks_are_refused_in_views_only_when_broken_and_ephemerals_too(
+async def test_ephemerals_and_updates_are_held_to_the_same_rules(
     slack: FakeSlack,
 ):
     client = web(slack)
@@ -341,3 +393,25 @@ async def test_channels_the_bot_cannot_post_to(slack: FakeSlack):
     slack.add_user("UGONE", name="gone", deleted=True)
     answer = await refused(client.conversations_open(users="UGONE"))
     assert answer["error"] == "user_disabled"
+
+
+async def test_views_push_and_update_are_held_to_the_same_rules(slack: FakeSlack):
+    client = web(slack)
+    opened = await client.views_open(trigger_id=slack.trigger(), view=good_view())
+    bad = edit(good_view(), lambda s: s.update(title=text("mrkdwn", "x")))
+    answer = await refused(client.views_update(view_id=opened["view"]["id"], view=bad))
+    assert answer["error"] == "invalid_arguments"
+    answer = await refused(client.views_push(trigger_id=slack.trigger(), view=bad))
+    assert answer["error"] == "invalid_arguments"
+    stale = await refused(
+        client.views_update(view_id=opened["view"]["id"], view=good_view(), hash="not-its-hash")
+    )
+    assert stale["error"] == "hash_conflict"
+    slack.refusals.clear()
+
+
+async def test_an_error_ack_without_a_message_is_refused(slack: FakeSlack):
+    request = {"type": "view_submission", "view": {**good_view(), "id": "V1"}}
+    problems = slack.answered(request, 200, '{"response_action": "errors", "errors": {"name": ""}}')
+    assert [p.rule for p in problems] == ["ack.errors_text"]
+    slack.refusals.clear()

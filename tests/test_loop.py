@@ -13,7 +13,7 @@ from fakes import slack_payloads as p
 from fakes.tiktok import FakeTikTok
 from handlers.alerts import SlackNotifier
 from handlers.ids import Action
-from storage.models import AdAccount, Profile
+from storage.models import AdAccount, ListView, OAuthState, Profile
 from tests.harness import BotUnderTest
 from tests.support import ADMIN, ManualClock
 
@@ -211,3 +211,19 @@ async def test_slack_outage_delays_the_alert_but_delivers_it_once(
     assert len(delivered) == 1 and "Alice" in delivered[0]["text"]
     async with bot.runtime.core.db.reader() as session:
         assert (await session.scalars(select(Profile.status))).all() == ["invalid"]
+
+
+async def test_spent_links_and_old_lists_are_purged_by_the_loop(bot: BotUnderTest, clock):
+    """Without it, every list shown and every sign-in link would stay in the database."""
+    core = bot.runtime.core
+    await bot.command("accounts")
+    await bot.command("connect tiktok")
+    await bot.runtime.background.drain()
+    async with core.db.reader() as session:
+        assert (await session.scalars(select(ListView))).all()
+        assert (await session.scalars(select(OAuthState))).all()
+    clock.advance(days=2)
+    await bot.runtime.scheduler.run_cycle()
+    async with core.db.reader() as session:
+        assert (await session.scalars(select(ListView))).all() == []
+        assert (await session.scalars(select(OAuthState))).all() == []

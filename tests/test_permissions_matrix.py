@@ -136,11 +136,13 @@ async def test_members_cannot_run_mutating_commands(bot, clock, fake_mediago, ca
     await build_world(bot, clock, fake_mediago)
     text = MUTATING_COMMANDS[case]
     before, views = await digest(bot.runtime.core.db), opened(bot)
+    posted = len(bot.slack.calls_to("chat.postMessage"))
     reply, url = await bot.command(text, user=MEMBER_ID)
     await settle(bot)
     assert reply.status == 200
     assert DENIAL in reply.text + await replies_to(bot, url)
     assert await digest(bot.runtime.core.db) == before and opened(bot) == views
+    assert len(bot.slack.calls_to("chat.postMessage")) == posted  # nothing posted anywhere
 
     reply, url = await bot.command(text)
     await settle(bot)

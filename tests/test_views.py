@@ -132,7 +132,7 @@ def test_archived_rows_offer_unarchive():
         AccountPage([row(1, archived=True)], 1, 1, 10), ListState(status="all"), can_manage=True
     )
     menu = payload["blocks"][1]["accessory"]
-    assert [o["text"]["text"] for o in menu["options"]] == ["Unarchive"]
+    assert [o["text"]["text"] for o in menu["options"]] == ["Unarchive", "History"]
 
 
 @pytest.mark.parametrize("name", HOSTILE)

@@ -41,7 +41,7 @@ def row_menu(row: AccountRow, list_key: str | None) -> dict[str, Any]:
         return option(label, row_op_value(op, row.id, list_key))
 
     if row.archived:
-        options = [choice("Unarchive", "unarchive")]
+        options = [choice("Unarchive", "unarchive"), choice("History", "history")]
     else:
         options = [
             choice("Turn OFF", "disable") if row.enabled else choice("Turn ON", "enable"),

@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from bot.alerts import AlertKind, AlertView
+from bot.delivery import Undeliverable
 from handlers.ids import Action
 from handlers.metadata import AlertMove, ProfileRef
 from handlers.views.blocks import Block, actions, button, context, esc, message, section
@@ -107,3 +108,22 @@ def reminder_message(alert: AlertView) -> dict[str, Any]:
         f"Reminder: {esc(subject(alert))} is still broken",
         [section(text), *([actions(buttons)] if buttons else [])],
     )
+
+
+def undeliverable_message(problem: Undeliverable) -> dict[str, Any]:
+    """To an admin: where alerts cannot go, and what to do about it."""
+    reason = esc(problem.reason)
+    if problem.channel:
+        text = (
+            f":warning: I cannot post token alerts in <#{problem.channel}> ({reason}). Alerts "
+            "still reach whoever connected each profile by DM. Invite me to the channel "
+            "(`/invite @adops`), or choose another with `/adops alerts #channel`."
+        )
+    else:
+        alert = problem.alert
+        what = f"{esc(subject(alert))} needs attention" if alert else "an alert"
+        text = (
+            f":warning: I could not tell <@{problem.user}> that {what} ({reason}). The alert "
+            "channel still has it; see `/adops profiles`."
+        )
+    return message(text, [section(text)])

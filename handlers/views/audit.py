@@ -91,6 +91,20 @@ def _actor(entry: AuditEntry) -> str:
     return _mention(entry.actor_id) or esc(entry.actor_label)
 
 
+def whole_lines(lines: list[str], limit: int) -> str:
+    """As many whole lines as fit, and a count of the rest: a line cut in the middle could end
+    inside a mention or an escaped character, which Slack would show as raw text."""
+    kept: list[str] = []
+    for n, line in enumerate(lines):
+        rest = len(lines) - n - 1
+        more = f"\n…and {rest} more" if rest else ""
+        if len("\n".join([*kept, line])) + len(more) > limit:
+            shown = "\n".join(kept) if kept else trunc(line, limit)
+            return shown + f"\n…and {len(lines) - len(kept) - (0 if kept else 1)} more"
+        kept.append(line)
+    return "\n".join(kept)
+
+
 def audit_message(title: str, page: AuditPage, *, next_page: str | None) -> dict[str, Any]:
     """`next_page` is the Next button's value (`handlers.metadata.AuditCursor`), when there are
     older entries than these."""
@@ -99,7 +113,7 @@ def audit_message(title: str, page: AuditPage, *, next_page: str | None) -> dict
     blocks = [section(f"*{esc(title)}*")]
     for entry in page.entries[:20]:
         bulk = f" · bulk `{entry.bulk_id[:8]}`" if entry.bulk_id else ""
-        changes = trunc("\n".join(change_lines(entry, page)), MAX_CHANGES)
+        changes = whole_lines(change_lines(entry, page), MAX_CHANGES)
         blocks.append(section(f"*{esc(entry.action)}* · {_target(entry, page)}\n{changes}"))
         blocks.append(context(f"{when(entry.at)} · {_actor(entry)} · {entry.source}{bulk}"))
     if next_page is not None:

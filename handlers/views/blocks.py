@@ -6,6 +6,7 @@ Names come from people and providers, so every piece of user text is escaped (no
 
 from __future__ import annotations
 
+import copy
 import re
 from typing import Any
 
@@ -119,9 +120,11 @@ def button(
 
 
 def confirm_dialog(title: str, text: str, confirm: str, deny: str = "Cancel") -> dict[str, Any]:
+    """A confirmation dialog; all its texts are plain (the reference page now says plain_text
+    for `text` too), so names in it need no escaping."""
     return {
         "title": plain(title, 100),
-        "text": md(text, 300),
+        "text": plain(text, 300),
         "confirm": plain(confirm, 30),
         "deny": plain(deny, 30),
         "style": "danger",
@@ -166,7 +169,7 @@ def message(text: str, blocks: list[Block]) -> dict[str, Any]:
     """A message payload with a notification fallback text, its blocks within the text budget."""
     if len(blocks) > MESSAGE_BLOCKS_MAX:
         raise ValueError(f"{len(blocks)} blocks in one message (Slack allows 50)")
-    return {"text": trunc(text, 3000), "blocks": within_budget(blocks)}
+    return {"text": trunc(text, 3000), "blocks": within_budget(copy.deepcopy(blocks))}
 
 
 def within_budget(blocks: list[Block], budget: int = MESSAGE_TEXT_BUDGET) -> list[Block]:

@@ -67,7 +67,7 @@ def profile_card(card: ProfileCard, *, can_manage: bool, oauth: bool) -> list[Bl
                     style="danger",
                     confirm=confirm_dialog(
                         "Remove this profile?",
-                        f"*{esc(card.name)}* and its stored credentials will be deleted. "
+                        f"{card.name} and its stored credentials will be deleted. "
                         "Its audit history stays.",
                         "Remove",
                     ),

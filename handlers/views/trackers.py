@@ -104,7 +104,7 @@ def tracker_buttons(tracker: TrackerInfo) -> Block:
                 style="danger",
                 confirm=confirm_dialog(
                     "Delete this tracker?",
-                    f"{esc(trunc(tracker.name, 80))} and its tracking template will be deleted. A "
+                    f"{trunc(tracker.name, 80)} and its tracking template will be deleted. A "
                     "tracker that is an integration's default, or that accounts link, stays "
                     "until they use another.",
                     "Delete",
