@@ -9,107 +9,42 @@ one transaction: a refused item never disturbs the others, and a failure changes
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import audit
-from bot.accounts import account_label
-from bot.audit import Change, Target
+from bot.bulk_results import (
+    BulkAction,
+    BulkResult,
+    ItemResult,
+    Mutation,
+    Outcome,
+    chunks,
+)
+from bot.bulk_trackers import tracker_mutation
 from bot.clock import Clock
 from bot.errors import Conflict, InvalidInput, NotFound
 from bot.permissions import Actor, Permission
 from bot.tags import clean_tags, ensure_tags, known_tags
-from bot.trackers import KEEP, TrackerSettings, clean_template, override_snapshot
-from bot.tracking_templates import PROVIDER_MACROS, check_template
+from bot.trackers import TrackerSettings, clean_template
+from bot.tracking_templates import PROVIDER_MACROS
 from storage.db import INCLUDE_ARCHIVED, Database
 from storage.models import (
     AccountTag,
-    AccountTrackerOverride,
     AdAccount,
     Profile,
     ProfileAccess,
     ProfileStatus,
     Tag,
     TagSource,
-    Tracker,
     fold,
 )
 
 MAX_BULK = 10_000
-_CHUNK = 500
-
-
-class BulkAction(StrEnum):
-    ENABLE = "enable"
-    DISABLE = "disable"
-    ARCHIVE = "archive"
-    UNARCHIVE = "unarchive"
-    ADD_TAGS = "add_tags"
-    REMOVE_TAGS = "remove_tags"
-    CHANGE_PROFILE = "change_profile"
-    SET_TRACKER = "set_tracker"
-
-
-@dataclass(frozen=True)
-class ItemResult:
-    account_id: int
-    label: str
-    done: bool
-    reason: str | None = None
-
-
-@dataclass(frozen=True)
-class BulkResult:
-    action: BulkAction
-    bulk_id: str | None
-    items: tuple[ItemResult, ...]
-    notes: tuple[str, ...] = ()
-    """What was left out of the operation as a whole (say, a tag that does not exist)."""
-
-    @property
-    def done(self) -> list[ItemResult]:
-        return [item for item in self.items if item.done]
-
-    @property
-    def skipped(self) -> list[ItemResult]:
-        return [item for item in self.items if not item.done]
-
-    def single(self) -> ItemResult:
-        """For one-account calls: a skipped item is the caller's error."""
-        (item,) = self.items
-        if not item.done:
-            raise Conflict(f"{item.label}: {item.reason}")
-        return item
-
-
-@dataclass
-class _Outcome:
-    results: dict[int, ItemResult] = field(default_factory=dict)
-    changes: list[Change] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-    def skip(self, account: AdAccount, reason: str) -> None:
-        self.results[account.id] = ItemResult(account.id, account_label(account), False, reason)
-
-    def done(self, account: AdAccount, action: str, before: dict, after: dict) -> None:
-        self.results[account.id] = ItemResult(account.id, account_label(account), True)
-        self.changes.append(Change(action, account_target(account), before, after))
-
-
-def account_target(account: AdAccount) -> Target:
-    return Target("account", str(account.id), account_label(account))
-
-
-def _chunks(ids: Sequence[int]) -> list[Sequence[int]]:
-    return [ids[i : i + _CHUNK] for i in range(0, len(ids), _CHUNK)]
-
-
-Mutation = Callable[[AsyncSession, list[AdAccount], _Outcome, datetime], Awaitable[None]]
 
 
 class BulkService:
@@ -156,7 +91,7 @@ class BulkService:
         action = BulkAction.ENABLE if enabled else BulkAction.DISABLE
 
         async def mutate(
-            _s: AsyncSession, accounts: list[AdAccount], out: _Outcome, now: datetime
+            _s: AsyncSession, accounts: list[AdAccount], out: Outcome, now: datetime
         ) -> None:
             for account in accounts:
                 if account.archived:
@@ -178,7 +113,7 @@ class BulkService:
         action = BulkAction.ARCHIVE if archived else BulkAction.UNARCHIVE
 
         async def mutate(
-            _s: AsyncSession, accounts: list[AdAccount], out: _Outcome, now: datetime
+            _s: AsyncSession, accounts: list[AdAccount], out: Outcome, now: datetime
         ) -> None:
             for account in accounts:
                 if account.archived == archived:
@@ -202,7 +137,7 @@ class BulkService:
         wanted = clean_tags(names, field="tags")
 
         async def mutate(
-            session: AsyncSession, accounts: list[AdAccount], out: _Outcome, now: datetime
+            session: AsyncSession, accounts: list[AdAccount], out: Outcome, now: datetime
         ) -> None:
             live = [a for a in accounts if not a.archived]
             for account in accounts:
@@ -251,7 +186,7 @@ class BulkService:
         wanted = clean_tags(names, field="tags")
 
         async def mutate(
-            session: AsyncSession, accounts: list[AdAccount], out: _Outcome, _now: datetime
+            session: AsyncSession, accounts: list[AdAccount], out: Outcome, _now: datetime
         ) -> None:
             tags, missing = await known_tags(session, wanted)
             if missing:
@@ -279,7 +214,7 @@ class BulkService:
                     removed = {t.name_key for t in gone}
                     after = [n for n in before if fold(n) not in removed]
                     out.done(account, "account.tags.remove", {"tags": before}, {"tags": after})
-            for chunk in _chunks([i for i, r in out.results.items() if r.done]):
+            for chunk in chunks([i for i, r in out.results.items() if r.done]):
                 await session.execute(
                     delete(AccountTag).where(
                         AccountTag.account_id.in_(chunk), AccountTag.tag_id.in_(tag_ids)
@@ -292,7 +227,7 @@ class BulkService:
         self, actor: Actor, account_ids: Sequence[int], profile_id: int
     ) -> BulkResult:
         async def mutate(
-            session: AsyncSession, accounts: list[AdAccount], out: _Outcome, now: datetime
+            session: AsyncSession, accounts: list[AdAccount], out: Outcome, now: datetime
         ) -> None:
             profile = await session.get(Profile, profile_id)
             if profile is None:
@@ -304,7 +239,7 @@ class BulkService:
                     field="profile",
                 )
             reachable: set[int] = set()
-            for chunk in _chunks([a.id for a in accounts]):
+            for chunk in chunks([a.id for a in accounts]):
                 reachable.update(
                     (
                         await session.scalars(
@@ -364,65 +299,7 @@ class BulkService:
         if isinstance(template, str):
             template = clean_template(template, tuple(PROVIDER_MACROS), field="template")
 
-        async def mutate(
-            session: AsyncSession, accounts: list[AdAccount], out: _Outcome, now: datetime
-        ) -> None:
-            if (
-                isinstance(settings.tracker_id, int)
-                and await session.get(Tracker, settings.tracker_id) is None
-            ):
-                raise NotFound("That tracker no longer exists.", field="tracker")
-            overrides: dict[int, AccountTrackerOverride] = {}
-            for chunk in _chunks([a.id for a in accounts]):
-                for o in (
-                    await session.scalars(
-                        select(AccountTrackerOverride).where(
-                            AccountTrackerOverride.account_id.in_(chunk)
-                        )
-                    )
-                ).all():
-                    overrides[o.account_id] = o
-            for account in accounts:
-                if account.archived:
-                    out.skip(account, "archived; unarchive it first")
-                    continue
-                if isinstance(template, str):
-                    try:
-                        check_template(template, (account.provider,))
-                    except InvalidInput as exc:
-                        out.skip(account, exc.message)
-                        continue
-                current = overrides.get(account.id)
-                before = override_snapshot(current)
-                after = {
-                    "tracker_id": before["tracker_id"]
-                    if settings.tracker_id is KEEP
-                    else settings.tracker_id,
-                    "paused": before["paused"] if settings.paused is KEEP else settings.paused,
-                    "template": before["template"] if template is KEEP else template,
-                }
-                if after == before:
-                    out.skip(account, "tracker settings unchanged")
-                    continue
-                if after == override_snapshot(None):
-                    await session.delete(current)
-                elif current is None:
-                    session.add(
-                        AccountTrackerOverride(
-                            account_id=account.id,
-                            tracker_id=after["tracker_id"],
-                            paused=after["paused"],
-                            tracking_template=after["template"],
-                            updated_at=now,
-                        )
-                    )
-                else:
-                    current.tracker_id = after["tracker_id"]
-                    current.paused = bool(after["paused"])
-                    current.tracking_template = after["template"]
-                    current.updated_at = now
-                out.done(account, "account.tracker", before, after)
-
+        mutate = tracker_mutation(replace(settings, template=template))
         return await self._mutate(actor, BulkAction.SET_TRACKER, account_ids, mutate)
 
     async def _mutate(
@@ -435,10 +312,10 @@ class BulkService:
         if len(ids) > MAX_BULK:
             raise InvalidInput(f"At most {MAX_BULK} accounts in one operation.", field="accounts")
         now = self._clock()
-        out = _Outcome()
+        out = Outcome()
         async with self._db.transaction() as session:
             accounts: dict[int, AdAccount] = {}
-            for chunk in _chunks(ids):
+            for chunk in chunks(ids):
                 found = await session.scalars(
                     select(AdAccount)
                     .where(AdAccount.id.in_(chunk))
@@ -463,7 +340,7 @@ class BulkService:
 
 async def _tag_links(session: AsyncSession, account_ids: Sequence[int]) -> set[tuple[int, int]]:
     links: set[tuple[int, int]] = set()
-    for chunk in _chunks(account_ids):
+    for chunk in chunks(account_ids):
         rows = await session.execute(
             select(AccountTag.account_id, AccountTag.tag_id).where(AccountTag.account_id.in_(chunk))
         )
@@ -473,7 +350,7 @@ async def _tag_links(session: AsyncSession, account_ids: Sequence[int]) -> set[t
 
 async def _tag_names(session: AsyncSession, account_ids: Sequence[int]) -> dict[int, list[str]]:
     names: dict[int, list[str]] = defaultdict(list)
-    for chunk in _chunks(account_ids):
+    for chunk in chunks(account_ids):
         rows = await session.execute(
             select(AccountTag.account_id, Tag.name)
             .join(Tag, Tag.id == AccountTag.tag_id)

@@ -21,6 +21,7 @@ from bot.errors import Conflict, InvalidInput, NotFound
 from bot.permissions import Actor, Permission
 from bot.profile_cards import ManagedAccount as ManagedAccount  # the views import it from here
 from bot.profile_cards import ManageView, ProfileCard, cards, manage_view
+from bot.profile_names import default_name, renamable, unique_name
 from bot.text import clean_name, row_id
 from providers.base import AppMisconfigured, Credentials, ProviderError, safe_text
 from storage.db import INCLUDE_ARCHIVED, Database
@@ -152,9 +153,9 @@ class ProfileService:
         now = self._clock()
         async with self._db.transaction() as session:
             if name is None:
-                name = await self._default_name(session, info)
+                name = await default_name(session, info.name, info.display_name)
             name = clean_name(name, what="profile name", max_len=NAME_MAX_LEN, field="name")
-            await self._unique_name(session, provider, name)
+            await unique_name(session, provider, self.provider(provider).display_name, name)
             profile = Profile(
                 provider=provider,
                 name=name,
@@ -212,7 +213,12 @@ class ProfileService:
             changes = []
             if name is not None and name != profile.name:
                 if fold(name) != profile.name_key:
-                    await self._unique_name(session, profile.provider, name)
+                    await unique_name(
+                        session,
+                        profile.provider,
+                        self.provider(profile.provider).display_name,
+                        name,
+                    )
                 changes.append(
                     Change(
                         "profile.rename", _target(profile), {"name": profile.name}, {"name": name}
@@ -245,9 +251,11 @@ class ProfileService:
         actor.require(Permission.MANAGE)
         async with self._db.reader() as session:
             profile = await self._get(session, profile_id)
-            self._renamable(profile, name)
+            renamable(profile, name)
             if fold(name) != profile.name_key:
-                await self._unique_name(session, profile.provider, name)
+                await unique_name(
+                    session, profile.provider, self.provider(profile.provider).display_name, name
+                )
 
     async def check_name(
         self, actor: Actor, provider: str, name: str, *, profile_id: int | None = None
@@ -255,17 +263,9 @@ class ProfileService:
         """Whether another profile of the provider already has the name, from one quick read,
         so that a form can say so before it closes; saving checks again."""
         actor.require(Permission.MANAGE)
+        display = self.provider(provider).display_name
         async with self._db.reader() as session:
-            taken = await session.scalar(
-                select(Profile.id).where(
-                    Profile.provider == provider,
-                    Profile.name_key == fold(name),
-                    Profile.id != (profile_id or 0),
-                )
-            )
-        if taken is not None:
-            display = self.provider(provider).display_name
-            raise Conflict(f"A {display} profile named {name!r} already exists.", field="name")
+            await unique_name(session, provider, display, name, except_id=profile_id)
 
     async def rename(self, actor: Actor, profile_id: int, name: str) -> ProfileCard:
         actor.require(Permission.MANAGE)
@@ -273,9 +273,11 @@ class ProfileService:
         now = self._clock()
         async with self._db.transaction() as session:
             profile = await self._get(session, profile_id)
-            self._renamable(profile, name)
+            renamable(profile, name)
             if fold(name) != profile.name_key:
-                await self._unique_name(session, profile.provider, name)
+                await unique_name(
+                    session, profile.provider, self.provider(profile.provider).display_name, name
+                )
             before = {"name": profile.name}
             profile.name = name
             profile.updated_at = now
@@ -398,31 +400,6 @@ class ProfileService:
         if profile is None:
             raise NotFound("That profile no longer exists.")
         return profile
-
-    @staticmethod
-    def _renamable(profile: Profile, name: str) -> None:
-        if profile.name == name:
-            raise Conflict(f"The profile is already called {name}.", field="name")
-
-    @staticmethod
-    async def _unique_name(session: AsyncSession, provider: str, name: str) -> None:
-        taken = await session.scalar(
-            select(Profile.id).where(Profile.provider == provider, Profile.name_key == fold(name))
-        )
-        if taken is not None:
-            raise Conflict(f"A {provider} profile named {name!r} already exists.", field="name")
-
-    @staticmethod
-    async def _default_name(session: AsyncSession, info: ProviderInfo) -> str:
-        taken = set(
-            (
-                await session.scalars(select(Profile.name_key).where(Profile.provider == info.name))
-            ).all()
-        )
-        n = len(taken) + 1
-        while fold(f"{info.display_name} {n}") in taken:
-            n += 1
-        return f"{info.display_name} {n}"
 
 
 def _set_active(profile: Profile) -> None:

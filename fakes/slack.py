@@ -27,6 +27,7 @@ from aiohttp import web
 from fakes import block_kit
 from fakes._server import FakeServer
 from fakes.slack_methods import RESPONSE_URL_SECONDS, RESPONSE_URL_USES, SlackMethods
+from fakes.slack_socket import SocketMode
 
 
 @dataclass
@@ -88,7 +89,7 @@ class _Failure:
     accepted: bool = False
 
 
-class FakeSlack(SlackMethods, FakeServer):
+class FakeSlack(SlackMethods, SocketMode, FakeServer):
     def __init__(
         self,
         *,
@@ -250,49 +251,6 @@ class FakeSlack(SlackMethods, FakeServer):
         for ws in self.sockets:
             await ws.close()
         await super().close()
-
-    # ---------------------------------------------------------- Socket Mode
-
-    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse()
-        await ws.prepare(request)
-        self.sockets.append(ws)
-        await ws.send_json({"type": "hello", "num_connections": len(self.sockets)})
-        async for message in ws:
-            if message.type == web.WSMsgType.TEXT:
-                reply = json.loads(message.data)
-                envelope_id = reply.get("envelope_id", "")
-                self.socket_acks[envelope_id] = reply
-                request = self._pushed.pop(envelope_id, None)
-                if request is not None and "payload" in reply:
-                    self.answered(request, 200, json.dumps(reply["payload"]))
-        return ws
-
-    async def push(self, kind: str, payload: dict[str, Any]) -> str:
-        """Send one Socket Mode envelope (`slash_commands`, `interactive`) to the newest
-        connection; returns its envelope id, under which the app's ack arrives."""
-        live = [ws for ws in self.sockets if not ws.closed]
-        if not live:
-            raise AssertionError("no Socket Mode connection")
-        envelope_id = secrets.token_hex(8)
-        self._pushed[envelope_id] = payload
-        await live[-1].send_json(
-            {
-                "envelope_id": envelope_id,
-                "type": kind,
-                "payload": payload,
-                "accepts_response_payload": kind != "events_api",
-            }
-        )
-        return envelope_id
-
-    async def socket_ack(self, envelope_id: str, timeout: float = 10.0) -> dict[str, Any]:
-        deadline = asyncio.get_running_loop().time() + timeout
-        while envelope_id not in self.socket_acks:
-            if asyncio.get_running_loop().time() > deadline:
-                raise AssertionError(f"no ack for envelope {envelope_id}")
-            await asyncio.sleep(0.02)
-        return self.socket_acks[envelope_id]
 
     # ---------------------------------------------------------- response_url
 

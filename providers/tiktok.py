@@ -12,11 +12,10 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable, Collection, Mapping
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar
-from urllib.parse import urlparse
 
 import aiohttp
 from authlib.common.urls import add_params_to_uri
@@ -30,71 +29,23 @@ from providers.base import (
     Provider,
     ProviderUnavailable,
 )
-from providers.http import RetryPolicy, env_number, read_json, transport_error, with_retries
+from providers.http import RetryPolicy, read_json, transport_error, with_retries
 from providers.ratelimit import TokenBucket, paced
 from providers.tiktok_codes import (
     APP_SECRET_MISMATCH,
-    SANDBOX_HOSTS,
     SANDBOX_TEXT,
     BatchRefused,
     classify,
     code_of,
 )
+from providers.tiktok_config import TikTokConfig
 
 log = logging.getLogger(__name__)
 
-DEFAULT_API_URL = "https://business-api.tiktok.com/open_api/v1.3/"
-DEFAULT_AUTH_URL = "https://business-api.tiktok.com/portal/auth"
 DETAIL_BATCH = 100
 DETAIL_FIELDS = ["advertiser_id", "name", "currency", "timezone", "display_timezone", "status"]
 PARTIAL_SUCCESS = 20001
 BAD_AUTH_CODE = 40110
-
-
-@dataclass(frozen=True)
-class TikTokConfig:
-    app_id: str | None = None
-    app_secret: str | None = field(default=None, repr=False)
-    api_url: str = DEFAULT_API_URL
-    auth_url: str = DEFAULT_AUTH_URL
-    rate_limit: float = 10.0
-    timeout: float = 20.0
-
-    @property
-    def configured(self) -> bool:
-        return bool(self.app_id and self.app_secret)
-
-    @property
-    def sandbox(self) -> bool:
-        return (urlparse(self.api_url).hostname or "") in SANDBOX_HOSTS
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> TikTokConfig:
-        api_url = env.get("TIKTOK_API_URL", "").strip() or DEFAULT_API_URL
-        auth_url = env.get("TIKTOK_AUTH_URL", "").strip() or DEFAULT_AUTH_URL
-        for name, url in (("TIKTOK_API_URL", api_url), ("TIKTOK_AUTH_URL", auth_url)):
-            if not url.startswith(("http://", "https://")):
-                raise ValueError(f"{name} must be an http(s) URL")
-        app_id = env.get("TIKTOK_APP_ID", "").strip() or None
-        app_secret = env.get("TIKTOK_APP_SECRET", "").strip() or None
-        if (app_id is None) != (app_secret is None):
-            given = "TIKTOK_APP_ID" if app_id else "TIKTOK_APP_SECRET"
-            missing = "TIKTOK_APP_SECRET" if app_id else "TIKTOK_APP_ID"
-            raise ValueError(
-                f"{missing} is required when {given} is set: TikTok needs both (or neither, "
-                "to leave TikTok off)"
-            )
-        config = cls(
-            app_id=app_id,
-            app_secret=app_secret,
-            api_url=api_url if api_url.endswith("/") else api_url + "/",
-            auth_url=auth_url,
-            rate_limit=env_number(env, "TIKTOK_RATE_LIMIT", 10.0),
-            timeout=env_number(env, "TIKTOK_TIMEOUT", 20.0),
-        )
-        if config.sandbox:
-            log.warning("TIKTOK_API_URL is TikTok's sandbox: %s", SANDBOX_TEXT)
-        return config
 
 
 @dataclass

@@ -269,7 +269,7 @@ async def test_a_taken_profile_name_is_shown_in_the_rename_form(bot, clock):
     await bot.click(p.button(Action.PROFILE_RENAME, ProfileRef(spare).encode()), message=cards)
     view = await opened_view(bot)
     for typed, error in (
-        ("main", "A tiktok profile named 'main' already exists."),
+        ("main", "A TikTok profile named 'main' already exists."),
         ("Spare", "The profile is already called Spare."),
     ):
         reply = await bot.submit(view, {Field.NAME: {INPUT_ACTION: p.text_value(typed)}})
