@@ -1,4 +1,9 @@
-"""Command line and wiring: `adops-bot [run|migrate|rotate-keys|generate-key|shell]`."""
+"""Command line and wiring: `adops-bot [run|web|scheduler|migrate|rotate-keys|generate-key|shell]`.
+
+Two roles, one process each. The web process answers Slack (HTTP or Socket Mode) and serves the
+sign-in pages; the scheduler process syncs, delivers alerts, and does the syncs people ask for.
+`run` starts both: the web process here, the scheduler as a child it watches and restarts.
+"""
 
 from __future__ import annotations
 
@@ -6,51 +11,25 @@ import argparse
 import asyncio
 import contextlib
 import errno
-import gc
 import logging
 import os
 import signal
-import socket as pysocket
 import sys
-from dataclasses import dataclass
 
-import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-from slack_bolt.async_app import AsyncApp
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncConnectionErrorRetryHandler,
-    AsyncRateLimitErrorRetryHandler,
-    AsyncServerErrorRetryHandler,
-)
-from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.alerts import Alerts
-from bot.background import Background
 from bot.clock import Clock, utcnow
 from bot.config import ConfigError, Settings
-from bot.connect import Connector
-from bot.core import Core
-from bot.oauth import OAuthTickets
-from bot.profiles import Revoke
 from bot.runtime import StartupError, open_database
 from bot.scheduler import Scheduler
-from bot.sync import SyncEngine
+from bot.services import Services
+from bot.sync_requests import CHANNEL as SYNC_REQUESTS
 from bot.token_cache import DatabaseTokenCache
-from handlers.access_log import web_runner
-from handlers.actors import ActorResolver
-from handlers.alerts import SlackNotifier
-from handlers.commands import registry
-from handlers.deps import Deps
-from handlers.handoff import Job
-from handlers.health import health_routes
-from handlers.http_events import events_route
-from handlers.link import MAX_FRAME, Frames, InProcessLink, Link, WorkerProcess
-from handlers.oauth import CALLBACK_PATH, OAuthPages, oauth_routes
-from handlers.replies import report_lost
-from handlers.slack_app import build_front_app, build_worker_app
-from handlers.worker import Worker, serve_front
-from providers.base import Credentials, Provider, TokenCache
+from handlers.notifiers import SlackNotifier, SlackReporter
+from handlers.transport.access_log import web_runner
+from handlers.transport.web import build_web, slack_client
+from providers.base import Provider, TokenCache
 from providers.registry import PROVIDERS
 from storage.db import Database
 from storage.keys import rotate_keys
@@ -58,77 +37,22 @@ from storage.secrets import Keyring, SecretsError
 
 log = logging.getLogger("adops-bot")
 
+SHUTDOWN_GRACE = 30.0
+RESTART_DELAYS = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
+STEADY = 60.0
+"""A child up this long has its next crash treated as a first one."""
+
 
 def configure_logging(level: str) -> None:
     logging.basicConfig(
         level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
     )
-    # aiosqlite logs every statement with its parameters at DEBUG; Bolt logs raw request bodies
-    # (which may hold a submitted credential) when a signature check fails.
-    logging.getLogger("aiosqlite").setLevel(logging.WARNING)
-    logging.getLogger("slack_bolt").setLevel(max(logging.WARNING, logging.getLevelName(level)))
-
-
-@dataclass
-class Runtime:
-    """Everything the running bot is made of, built from settings (and, in tests, fakes)."""
-
-    settings: Settings
-    core: Core
-    deps: Deps
-    bolt: AsyncApp
-    client: AsyncWebClient
-    providers: dict[str, Provider]
-    web: web.Application
-    alerts: Alerts
-    scheduler: Scheduler
-    background: Background
-    worker: Worker
-    quick: AsyncWebClient
-
-    async def open_sessions(self) -> None:
-        """Without a session of its own, slack_sdk opens a new connection (a TLS handshake, in
-        production) for every Web API call. One pooled session, opened once the event loop runs,
-        is shared by both clients, by the per-request clients Bolt derives from them, and by
-        replies through response_urls (handlers.replies); `close` closes it."""
-        if self.client.session is None:
-            session = aiohttp.ClientSession()
-            self.client.session = self.quick.session = session
-
-    async def close(self) -> None:
-        await self.background.drain()
-        for provider in self.providers.values():
-            await provider.close()
-        if self.client.session is not None:
-            await self.client.session.close()
-
-
-SHUTDOWN_GRACE = 30.0
-# When both processes want the CPU, the front's acks go first: Slack gives up after 3 s, while
-# work after an ack can wait a few milliseconds. When only the worker does, it runs at full speed.
-WORKER_NICENESS = 10
-
-
-def slack_clients(settings: Settings) -> tuple[AsyncWebClient, AsyncWebClient]:
-    """Two clients: one that retries 429/5xx for work done after an ack, and one without retries
-    or long timeouts for the only call made before an ack (users.info)."""
-    background = AsyncWebClient(
-        token=settings.slack_bot_token,
-        base_url=settings.slack_api_url,
-        timeout=30,
-        retry_handlers=[
-            AsyncConnectionErrorRetryHandler(max_retry_count=2),
-            AsyncRateLimitErrorRetryHandler(max_retry_count=3),
-            AsyncServerErrorRetryHandler(max_retry_count=2),
-        ],
-    )
-    quick = AsyncWebClient(
-        token=settings.slack_bot_token,
-        base_url=settings.slack_api_url,
-        timeout=2,
-        retry_handlers=[],
-    )
-    return background, quick
+    # What these log at DEBUG holds secrets: aiosqlite every statement with its parameters;
+    # slack_sdk the bodies it sends and gets (a sign-in link is one); Bolt the raw body of a
+    # request whose signature failed (which may hold a submitted credential).
+    quiet = {"aiosqlite": logging.WARNING, "slack_sdk": logging.INFO, "slack_bolt": logging.WARNING}
+    for name, floor in quiet.items():
+        logging.getLogger(name).setLevel(max(floor, logging.getLevelName(level)))
 
 
 def build_providers(settings: Settings, token_cache: TokenCache) -> dict[str, Provider]:
@@ -142,164 +66,73 @@ def build_providers(settings: Settings, token_cache: TokenCache) -> dict[str, Pr
     return providers
 
 
-def revoker(providers: dict[str, Provider]) -> Revoke:
-    """How removing a profile reaches its provider (a provider not configured: nothing to do)."""
-
-    async def revoke(provider: str, credentials: Credentials) -> bool:
-        found = providers.get(provider)
-        return await found.revoke(credentials) if found is not None else False
-
-    return revoke
-
-
-def build_runtime(
-    settings: Settings,
-    db: Database,
-    *,
-    clock: Clock = utcnow,
-    providers: dict[str, Provider] | None = None,
-    link: Link | None = None,
-) -> Runtime:
-    """The whole bot. `link` is how the front reaches the worker (`handlers.handoff`); without
-    one, both run here, in this process, as in tests and the offline shell."""
-    if providers is None:
-        providers = build_providers(settings, DatabaseTokenCache(db))
-    core = Core(
+def build_services(
+    settings: Settings, db: Database, *, clock: Clock = utcnow, owner: str | None = None
+) -> Services:
+    return Services(
         db,
+        owner=owner,
         admins=settings.admins,
         alert_channel=settings.alert_channel,
         clock=clock,
-        revoke=revoker(providers),
-    )
-    sync = SyncEngine(db, clock, providers, core.profiles)
-    client, quick = slack_clients(settings)
-    background = Background()
-    scheduler_owner = f"replica-{os.getpid()}-{id(core):x}"
-    alerts = Alerts(
-        db,
-        clock,
-        core.settings,
-        core.catalog,
-        core.bulk,
-        owner=scheduler_owner,
-        admins=core.roles.admin_ids,
-    )
-    tickets = OAuthTickets(db, clock)
-    scheduler = Scheduler(
-        db,
-        clock,
-        sync,
-        alerts,
-        SlackNotifier(client),
-        interval=settings.sync_interval,
-        owner=scheduler_owner,
-        chores=(tickets.purge, core.list_views.purge),
-    )
-    callback = f"{settings.public_url}{CALLBACK_PATH}" if settings.public_url else None
-    connector = Connector(
-        core.profiles,
-        sync,
-        callback,
-        on_saved=lambda: background.spawn(scheduler.settle_alerts()),
-    )
-    deps = Deps(
-        core=core,
-        sync=sync,
-        tickets=tickets,
-        connector=connector,
+        providers=build_providers(settings, DatabaseTokenCache(db)),
         public_url=settings.public_url,
-        registry=registry,
     )
-    pages = OAuthPages(deps, client, ActorResolver(core.roles, client, ttl=0))
-    worker = Worker(build_worker_app(deps, client, alerts), pages)
-    if link is None:
-        link = InProcessLink(worker, background.spawn)
-    front = build_front_app(
-        deps,
-        quick,
-        ActorResolver(core.roles, quick),
-        alerts,
-        signing_secret=None if settings.socket_mode else settings.slack_signing_secret,
-        handoff=link.submit,
-    )
-    app = web.Application()
-    app.add_routes(health_routes(db, link.alive))
-    app.add_routes(oauth_routes(link.page))
-    if not settings.socket_mode:
-        app.add_routes([events_route(front, settings.slack_signing_secret or "")])
-    runtime = Runtime(
-        settings,
-        core,
-        deps,
-        front,
-        client,
-        providers,
-        app,
-        alerts,
-        scheduler,
-        background,
-        worker,
-        quick,
-    )
-    app.on_startup.append(lambda _: runtime.open_sessions())
-    return runtime
 
 
-async def serve(settings: Settings) -> None:
-    """The front process: it answers Slack and hands everything else to a worker process that
-    it starts, watches and restarts (`handlers.link`). Acks never wait behind other work for
-    the event loop, and a worker that crashes takes no ack down with it."""
+def build_scheduler(settings: Settings, services: Services) -> Scheduler:
+    client = slack_client(settings)
+    return Scheduler(
+        services,
+        SlackNotifier(client),
+        reporter=SlackReporter(client),
+        interval=settings.sync_interval,
+    )
+
+
+# --------------------------------------------------------------------------- the web process
+
+
+async def serve_web(settings: Settings, *, with_scheduler: bool) -> None:
     settings.check_serving()
     db = await open_database(settings)
-    runtime: Runtime | None = None
-
-    async def lost(job: Job) -> None:
-        if runtime is not None:
-            await report_lost(job, runtime.client)
-
-    def roles_changed() -> None:
-        if runtime is not None:
-            runtime.core.roles.forget_grants()
-
-    process = WorkerProcess(
-        [sys.executable, "-m", "app", "worker"], on_lost=lost, on_roles_changed=roles_changed
-    )
-    runtime = build_runtime(settings, db, link=process)
-    await runtime.open_sessions()
-    try:
-        await process.start()
-        # Everything built so far lives as long as the process; out of the collector's sight,
-        # it no longer makes each full collection, a pause every ack in flight waits out, longer.
-        gc.freeze()
-        await _serve_front(settings, runtime, process)
-    finally:
-        await runtime.close()
-        await db.dispose()
-
-
-async def _serve_front(settings: Settings, runtime: Runtime, process: WorkerProcess) -> None:
+    services = build_services(settings, db)
+    process = build_web(settings, services)
+    child = SchedulerChild() if with_scheduler else None
+    runner = web_runner(process.app)
     socket: AsyncSocketModeHandler | None = None
-    runner = web_runner(runtime.web)
+    site: web.TCPSite | None = None
     try:
+        await runner.setup()
+        site = await _listen(runner, settings.port)
         if settings.socket_mode:
-            socket = AsyncSocketModeHandler(runtime.bolt, settings.slack_app_token)
+            socket = AsyncSocketModeHandler(process.bolt, settings.slack_app_token)
             await socket.connect_async()
             log.info("connected to Slack over Socket Mode")
-        await runner.setup()
-        await _listen(runner, settings.port)
+        if child is not None:
+            await child.start()
         log.info("listening on port %d", settings.port)
         await _until_stopped()
     finally:
         log.info("shutting down")
         if socket is not None:
             await socket.close_async()
+        if site is not None:
+            await site.stop()  # no new requests; acked work goes on below
+        if not await process.close(SHUTDOWN_GRACE):
+            log.warning("work still running after %.0f s was cut off", SHUTDOWN_GRACE)
         await runner.cleanup()
-        await process.close(SHUTDOWN_GRACE)
+        if child is not None:
+            await child.stop(SHUTDOWN_GRACE)
+        await services.close()
+        await db.dispose()
 
 
-async def _listen(runner: web.AppRunner, port: int) -> None:
+async def _listen(runner: web.AppRunner, port: int) -> web.TCPSite:
+    site = web.TCPSite(runner, port=port)
     try:
-        await web.TCPSite(runner, port=port).start()
+        await site.start()
+        return site
     except OSError as exc:
         why = (
             "is already in use by another program; stop it or set PORT to a free port"
@@ -309,41 +142,110 @@ async def _listen(runner: web.AppRunner, port: int) -> None:
         raise StartupError(f"port {port} {why}") from None
 
 
-async def _until_stopped() -> None:
+def _stop_signals() -> asyncio.Event:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
+    return stop
 
 
-async def work(settings: Settings, fd: int) -> None:
-    """The worker process. Signals are the front's to act on: it closes the link when it stops,
-    and the worker then finishes what it was given and exits (so Ctrl-C in a terminal, which
-    reaches both processes, cannot cut a change off halfway)."""
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, signal.SIG_IGN)
-    os.nice(WORKER_NICENESS)
-    db = await open_database(settings, migrate=False)
-    runtime = build_runtime(settings, db)
-    await runtime.open_sessions()
-    reader, writer = await asyncio.open_connection(sock=pysocket.socket(fileno=fd), limit=MAX_FRAME)
-    frames = Frames(reader, writer)
-    # An admin granted or revoked here counts at once for the front's permission checks too.
-    runtime.core.roles.on_change = lambda: frames.put({"t": "roles"})
-    stop = asyncio.Event()
-    loop_task = asyncio.create_task(runtime.scheduler.run_forever(stop))
+async def _until_stopped() -> None:
+    await _stop_signals().wait()
+
+
+class SchedulerChild:
+    """The scheduler process `run` starts: restarted after a crash (waiting longer each time it
+    crashes soon again), stopped with SIGTERM and given the grace period to finish."""
+
+    def __init__(self) -> None:
+        self.owner = f"{os.uname().nodename}-{os.getpid()}-scheduler"[-64:]
+        """Kept across restarts, so a restarted child takes back its dead predecessor's
+        leases at once (`Scheduler.recover`)."""
+        self._process: asyncio.subprocess.Process | None = None
+        self._watch: asyncio.Task[None] | None = None
+        self._stopping = False
+
+    async def start(self) -> None:
+        await self._spawn()
+        self._watch = asyncio.create_task(self._keep_running())
+
+    async def _spawn(self) -> None:
+        self._process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "app", "scheduler", "--child", self.owner
+        )
+
+    async def _keep_running(self) -> None:
+        crashes = 0
+        loop = asyncio.get_running_loop()
+        while not self._stopping:
+            assert self._process is not None
+            started = loop.time()
+            code = await self._process.wait()
+            if self._stopping:
+                return
+            crashes = 0 if loop.time() - started > STEADY else crashes + 1
+            delay = RESTART_DELAYS[min(crashes, len(RESTART_DELAYS) - 1)]
+            log.error("the scheduler process exited (%s); restarting in %.1f s", code, delay)
+            await asyncio.sleep(delay)
+            if not self._stopping:
+                await self._spawn()
+
+    async def stop(self, grace: float) -> None:
+        self._stopping = True
+        process = self._process
+        if process is not None and process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(process.wait(), grace)
+            except TimeoutError:
+                log.warning("the scheduler did not stop within %.0f s; killing it", grace)
+                process.kill()
+                await process.wait()
+        if self._watch is not None:
+            await self._watch
+
+
+# --------------------------------------------------------------------- the scheduler process
+
+
+async def serve_scheduler(settings: Settings, *, child: str | None = None) -> None:
+    """The sync loop, alert delivery and the syncs people ask for, until SIGTERM; a cycle
+    under way is finished first. A child of `run` (`child` is the owner name it keeps across
+    restarts) finds the database migrated already, and stops when its parent is gone."""
+    db = await open_database(settings, migrate=child is None)
+    services = build_services(settings, db, owner=child)
+    scheduler = build_scheduler(settings, services)
+    stop = _stop_signals()
     try:
-        frames.put({"t": "ready"})
-        await serve_front(runtime.worker, frames, runtime.background.spawn)
+        await scheduler.recover()
+        async with contextlib.AsyncExitStack() as stack:
+            if not db.is_sqlite:
+                await stack.enter_async_context(db.listening(SYNC_REQUESTS, scheduler.wake.set))
+            roles = [scheduler.run_forever(stop), scheduler.serve_requests(stop)]
+            roles.append(scheduler.beat(stop))
+            if child is not None:
+                roles.append(_until_orphaned(stop))
+            await asyncio.gather(*roles)
     finally:
-        stop.set()
-        await loop_task
-        await runtime.background.drain()
-        await frames.close()
-        await runtime.close()
+        await services.close()
         await db.dispose()
+
+
+async def _until_orphaned(stop: asyncio.Event) -> None:
+    """Stop once the parent is gone: a `run` killed with SIGKILL cannot stop its child."""
+    parent = os.getppid()
+    while not stop.is_set():
+        if os.getppid() != parent:
+            log.warning("the web process that started this scheduler is gone; stopping")
+            stop.set()
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=1.0)
+
+
+# ---------------------------------------------------------------------------- the commands
 
 
 async def migrate(settings: Settings) -> None:
@@ -369,15 +271,16 @@ def parser() -> argparse.ArgumentParser:
         prog="adops-bot", description="Slack app for ad-network integrations."
     )
     commands = root.add_subparsers(dest="command", metavar="COMMAND")
-    commands.add_parser("run", help="start the bot (the default)")
+    commands.add_parser("run", help="start the bot: web and scheduler (the default)")
+    commands.add_parser("web", help="only answer Slack and serve the sign-in pages")
+    scheduler = commands.add_parser("scheduler", help="only sync, alert and do asked-for syncs")
+    scheduler.add_argument("--child", metavar="OWNER", help=argparse.SUPPRESS)
     commands.add_parser("migrate", help="apply database migrations and exit")
     rotate_cmd = commands.add_parser(
         "rotate-keys", help="re-encrypt every stored secret under the newest key"
     )
     rotate_cmd.add_argument("--batch-size", type=int, default=200)
     commands.add_parser("generate-key", help="print a new key for ADOPS_ENCRYPTION_KEYS")
-    worker_cmd = commands.add_parser("worker")  # started by `run`, never by hand
-    worker_cmd.add_argument("--fd", type=int, required=True)
     commands.add_parser(
         "shell",
         help="talk to the bot in the terminal, without Slack (--demo: with fake ad networks)",
@@ -409,10 +312,12 @@ def main(argv: list[str] | None = None) -> int:
                 asyncio.run(migrate(settings))
             case "rotate-keys":
                 asyncio.run(rotate(settings, args.batch_size))
-            case "worker":
-                asyncio.run(work(settings, args.fd))
+            case "scheduler":
+                asyncio.run(serve_scheduler(settings, child=args.child))
+            case "web":
+                asyncio.run(serve_web(settings, with_scheduler=False))
             case _:
-                asyncio.run(serve(settings))
+                asyncio.run(serve_web(settings, with_scheduler=True))
     except (ConfigError, SecretsError) as exc:
         print(f"adops-bot: {exc}", file=sys.stderr)
         return 2

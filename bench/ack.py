@@ -52,9 +52,9 @@ from fakes import slack_payloads as p
 from fakes.mediago import FakeMediaGo, as_basic
 from fakes.slack import FakeSlack
 from fakes.tiktok import FakeTikTok
-from handlers.http_events import EVENTS_PATH
 from handlers.ids import INPUT_ACTION, Action, Field, Modal, Options
 from handlers.metadata import ListState, ProfileRef, row_op_value
+from handlers.transport.events import EVENTS_PATH
 from storage.models import AdAccount, Profile
 from storage.secrets import Keyring
 

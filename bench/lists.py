@@ -20,9 +20,8 @@ from sqlalchemy import insert
 
 from bench.table import print_table, verdict
 from bot.accounts import AccountFilter
-from bot.core import Core
 from bot.permissions import Actor, Role, Source
-from bot.runtime import awaiting_ack
+from bot.services import Services
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.models import (
@@ -133,7 +132,7 @@ async def run(count: int) -> list[tuple[str, str, str, str]]:
         )
         await upgrade(db)
         ids = await populate(db, count, rng)
-        core = Core(db)
+        core = Services(db)
         queries = [
             "",
             "ac",
@@ -147,13 +146,11 @@ async def run(count: int) -> list[tuple[str, str, str, str]]:
             "wayne",
         ]
         option_times = []
-        awaiting_ack(True)  # as in an option load: SQLite answers it inline (storage.db)
         for _ in range(10):
             for q in queries:
                 start = time.perf_counter()
                 await core.accounts.options(ADMIN, q)
                 option_times.append(time.perf_counter() - start)
-        awaiting_ack(False)
         list_times = []
         filters = [
             AccountFilter(),

@@ -1,4 +1,5 @@
-"""Fire-and-forget work that must still be awaited at shutdown, not dropped mid-write."""
+"""Work that goes on after Slack has its answer, tracked so that shutdown waits for it and its
+failures are logged, never dropped mid-write."""
 
 from __future__ import annotations
 
@@ -15,7 +16,12 @@ class Background:
         self._tasks: set[asyncio.Task[Any]] = set()
 
     def spawn(self, work: Coroutine[Any, Any, Any]) -> None:
-        task = asyncio.ensure_future(work)
+        self.track(asyncio.ensure_future(work))
+
+    def track(self, task: asyncio.Task[Any] | None) -> None:
+        """Count a task already running (a Bolt listener's, past its ack) as this runner's."""
+        if task is None or task in self._tasks:
+            return
         self._tasks.add(task)
         task.add_done_callback(self._done)
 
@@ -24,6 +30,18 @@ class Background:
         if not task.cancelled() and task.exception() is not None:
             log.error("background task failed", exc_info=task.exception())
 
-    async def drain(self) -> None:
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+    @property
+    def busy(self) -> int:
+        return len(self._tasks - {asyncio.current_task()})
+
+    async def drain(self, timeout: float | None = None) -> bool:  # noqa: ASYNC109
+        """Wait until every tracked task is done (the caller's own excepted), at most `timeout`
+        seconds; returns whether all were."""
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
+        while pending := self._tasks - {asyncio.current_task()}:
+            left = None if deadline is None else deadline - loop.time()
+            if left is not None and left <= 0:
+                return False
+            await asyncio.wait(pending, timeout=left)
+        return True

@@ -1,5 +1,5 @@
 """Connecting and fixing profiles: the provider must accept the credentials before anything is
-saved, and the accounts they reach are recorded in the same step.
+saved; their first sync then runs in the scheduler process, like every sync a person asks for.
 
 Nothing is half-applied: rejected or unverifiable credentials leave the database untouched, and
 a form's new name is saved in the same transaction as its credentials, or not at all.
@@ -11,14 +11,14 @@ a field left blank keeps what the profile holds.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.errors import DomainError, InvalidInput, PermissionDenied
 from bot.oauth import Grant
 from bot.permissions import Actor, Permission
 from bot.profiles import ProfileCard, ProfileService
-from bot.sync import SyncEngine, SyncReport
+from bot.sync import SyncEngine
+from bot.sync_requests import SyncRequests
 from providers.base import (
     AccountListing,
     AppMisconfigured,
@@ -31,8 +31,11 @@ from providers.base import (
 
 @dataclass(frozen=True)
 class Connected:
+    """Saved credentials, and how many accounts they reach: their first sync runs in the
+    scheduler process, which tells whoever connected them when it is done."""
+
     profile: ProfileCard
-    report: SyncReport
+    reachable: int
     created: bool
 
 
@@ -45,14 +48,13 @@ class Connector:
         self,
         profiles: ProfileService,
         sync: SyncEngine,
+        requests: SyncRequests,
         callback_url: str | None,
-        *,
-        on_saved: Callable[[], None] | None = None,
     ) -> None:
         self._profiles = profiles
         self._sync = sync
+        self._requests = requests
         self.callback_url = callback_url
-        self._on_saved = on_saved
 
     def authorization_url(self, provider: str, state: str) -> str:
         if not self.callback_url:
@@ -156,11 +158,10 @@ class Connector:
                 connected_by=actor.id,
                 name=name,
             )
-        report = await self._sync.record(actor, card.id, listing)
-        card = await self._profiles.get(actor, card.id)
-        if self._on_saved is not None:
-            self._on_saved()
-        return Connected(profile=card, report=report, created=profile_id is None)
+        created = profile_id is None
+        purpose = "connect" if created else "reauth"
+        await self._requests.request(actor, [card.id], purpose=purpose)
+        return Connected(profile=card, reachable=len(listing.accounts), created=created)
 
     def _display(self, provider: str) -> str:
         return self._profiles.provider(provider).display_name

@@ -20,7 +20,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from bot.clock import Clock
 from storage.db import Database
-from storage.models import ListView
+from storage.work_models import ListView
 
 KEY_LENGTH = 16
 KEEP_FOR = timedelta(days=1)

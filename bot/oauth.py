@@ -23,6 +23,9 @@ from bot.permissions import Actor, Permission
 from storage.db import Database
 from storage.models import OAuthState
 
+START_PATH = "/oauth/start"
+CALLBACK_PATH = "/oauth/callback"
+"""Where the bot's sign-in pages are served (the provider's redirect URL ends in the latter)."""
 TICKET_TTL = timedelta(minutes=10)
 STATE_TTL = timedelta(minutes=10)
 PURPOSES = ("connect", "reauth")

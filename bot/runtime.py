@@ -13,9 +13,7 @@ from pathlib import Path
 from sqlalchemy import make_url
 
 from bot.config import Settings
-from storage.db import Database, awaiting_ack
-
-__all__ = ["StartupError", "awaiting_ack", "keyring_from", "open_database"]
+from storage.db import Database
 from storage.keys import verify_secrets
 from storage.migrate import upgrade
 from storage.secrets import Keyring, load_or_create_key_file

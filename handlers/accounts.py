@@ -14,12 +14,11 @@ from bot.accounts import MAX_OPTIONS
 from bot.bulk import MAX_BULK, BulkAction, BulkResult
 from bot.errors import DomainError, InvalidInput
 from bot.permissions import Actor, Permission
+from bot.services import Services
 from bot.tags import clean_tags, split_tags
 from bot.text import row_id
 from bot.trackers import KEEP, TrackerSettings, clean_template
 from handlers.audit import audit_payload
-from handlers.commands import account_filter, recall_list, render_accounts
-from handlers.deps import Deps
 from handlers.forms import (
     inline_errors,
     int_values,
@@ -30,9 +29,12 @@ from handlers.forms import (
     text_value,
 )
 from handlers.ids import Action, Field, Modal, Options
+from handlers.list_filters import account_filter
+from handlers.lists import recall_list, render_accounts
 from handlers.loading import LoadingModal, filling, loading_modal
 from handlers.metadata import AuditCursor, ListState, ModalContext, StaleMetadata, parse_row_op
-from handlers.replies import reported, requires, tell
+from handlers.replies import requires, tell
+from handlers.transport.listener import listener
 from handlers.views.accounts import describe_filter
 from handlers.views.blocks import context as context_block
 from handlers.views.blocks import esc, option
@@ -61,8 +63,8 @@ _DONE_WORDS = {
 }
 
 
-def register(app: AsyncApp, deps: Deps) -> None:
-    core = deps.core
+def register(app: AsyncApp, services: Services) -> None:
+    core = services
 
     async def account_modal(
         actor: Actor, op: str, account_id: int, meta: ModalContext
@@ -92,17 +94,17 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
     @app.action(Action.ACCOUNTS_PREV, middleware=[requires(Permission.VIEW)])
     @app.action(Action.ACCOUNTS_NEXT, middleware=[requires(Permission.VIEW)])
-    @reported
+    @listener
     async def page(
         ack: Any, body: dict, context: Any, client: AsyncWebClient, respond: AsyncRespond
     ) -> None:
         await ack()
         state = ListState.decode(body["actions"][0].get("value"))
-        payload = await render_accounts(deps, context["actor"], state)
+        payload = await render_accounts(services, context["actor"], state)
         await tell(body, client, respond, payload["text"], payload["blocks"], replace=True)
 
     @app.action(Action.ACCOUNT_MENU, middleware=[requires(Permission.MANAGE)])
-    @reported
+    @listener
     async def row_menu(
         ack: Any, body: dict, context: Any, client: AsyncWebClient, respond: AsyncRespond
     ) -> None:
@@ -120,7 +122,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             cursor = AuditCursor(
                 f"Changes to {label}"[:150], targets=(f"account:{row.account_id}",)
             )
-            shown = await audit_payload(deps, actor, cursor)
+            shown = await audit_payload(services, actor, cursor)
             await tell(body, client, respond, shown["text"], shown["blocks"])
             return
         meta = ModalContext(
@@ -141,11 +143,11 @@ def register(app: AsyncApp, deps: Deps) -> None:
     ) -> None:
         """Redraw the list a change was made from, on the page it was on, with what was done on
         top; without a list to redraw, just say what was done."""
-        state = await recall_list(deps, list_key)
+        state = await recall_list(services, list_key)
         if state is None:
             await tell(body, client, respond, done)
             return
-        payload = await render_accounts(deps, actor, state)
+        payload = await render_accounts(services, actor, state)
         payload["blocks"].insert(0, context_block(done))
         await tell(body, client, respond, payload["text"], payload["blocks"], replace=True)
 
@@ -158,7 +160,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         await redraw_list(body, client, respond, actor, meta.list_key, done)
 
     @app.view(Modal.TAGS, middleware=[requires(Permission.MANAGE)])
-    @reported
+    @listener
     async def save_tags(ack: Any, body: dict, context: Any, client: AsyncWebClient) -> None:
         view = body["view"]
         meta = ModalContext.decode(view.get("private_metadata"))
@@ -190,7 +192,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         )
 
     @app.view(Modal.CHANGE_PROFILE, middleware=[requires(Permission.MANAGE)])
-    @reported
+    @listener
     async def save_profile(ack: Any, body: dict, context: Any, client: AsyncWebClient) -> None:
         view = body["view"]
         meta = ModalContext.decode(view.get("private_metadata"))
@@ -212,7 +214,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         await redraw_from(body, client, meta, actor, done)
 
     @app.view(Modal.TRACKER_SETTINGS, middleware=[requires(Permission.MANAGE)])
-    @reported
+    @listener
     async def save_tracker(ack: Any, body: dict, context: Any, client: AsyncWebClient) -> None:
         view = body["view"]
         meta = ModalContext.decode(view.get("private_metadata"))
@@ -249,7 +251,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         await redraw_from(body, client, meta, actor, done)
 
     @app.action(Action.BULK_OPEN, middleware=[requires(Permission.MANAGE)])
-    @reported
+    @listener
     async def open_bulk(ack: Any, body: dict, context: Any, client: AsyncWebClient) -> None:
         await ack()
         actor: Actor = context["actor"]
@@ -273,7 +275,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             await modal.show(view)
 
     @app.view(Modal.BULK, middleware=[requires(Permission.MANAGE)])
-    @reported
+    @listener
     async def run_bulk(ack: Any, body: dict, context: Any, client: AsyncWebClient) -> None:
         view = body["view"]
         meta = ModalContext.decode(view.get("private_metadata"))
@@ -287,7 +289,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         actor: Actor = context["actor"]
         async with filling(LoadingModal(client, view["id"], "Bulk actions")) as modal:
             if request["scope"] == "all":
-                state = await recall_list(deps, meta.list_key)
+                state = await recall_list(services, meta.list_key)
                 if state is None:
                     raise StaleMetadata()
                 flt = account_filter(replace(state, page=1))
@@ -299,7 +301,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             await redraw_from(body, client, meta, actor, bulk_summary(result))
 
     @app.options(Options.ACCOUNTS, middleware=[requires(Permission.VIEW)])
-    @reported
+    @listener
     async def account_options(ack: Any, body: dict, context: Any) -> None:
         private = ((body.get("view") or {}).get("private_metadata")) or ""
         try:

@@ -22,6 +22,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.permissions import Actor, Role, Source, UserFacts
 from bot.roles import RoleService
+from handlers.clients import without_retries
 
 log = logging.getLogger(__name__)
 USERS_INFO_TIMEOUT = 1.5
@@ -77,7 +78,7 @@ class ActorResolver:
         return self._team
 
     async def _lookup(self, user_id: str, team_id: str | None) -> tuple[UserFacts, str]:
-        response = await self._client.users_info(user=user_id)
+        response = await without_retries(self._client).users_info(user=user_id)
         user: dict[str, Any] = response.get("user") or {}
         profile = user.get("profile") or {}
         label = (

@@ -4,34 +4,35 @@ the registry builds `help` from the `register` calls below."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
+from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import InvalidInput, NotFound
-from bot.permissions import Actor, Permission
-from bot.sync import SyncReport
+from bot.permissions import Actor, Permission, denial_text
+from bot.services import Services
 from handlers.audit import audit_payload
 from handlers.clients import without_retries
-from handlers.deps import Deps
 from handlers.ids import Action
-from handlers.list_filters import account_filter, list_state, split_name_hint
+from handlers.list_filters import list_state, split_name_hint
+from handlers.lists import render_accounts
 from handlers.loading import open_modal
-from handlers.metadata import AuditCursor, ListState, ModalContext, StaleMetadata
+from handlers.metadata import AuditCursor, ModalContext
 from handlers.registry import COMMAND, Registry
-from handlers.replies import tell
+from handlers.replies import UNVERIFIED, tell
+from handlers.signin import send_oauth_link
+from handlers.transport.listener import listener
 from handlers.views import help as help_views
-from handlers.views.accounts import accounts_list
-from handlers.views.blocks import actions, button, esc, message, notice, section
-from handlers.views.formatting import provider_name, when
+from handlers.views.blocks import notice, section
+from handlers.views.help import help_message
 from handlers.views.modals import mediago_credentials_modal
 from handlers.views.profiles import profiles_list
 from handlers.views.trackers import trackers_message
 
-PAGE_SIZE = 10
 _MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 _CHANNEL = re.compile(r"^<#([CG][A-Z0-9]+)(?:\|[^>]*)?>$")
 
@@ -40,7 +41,7 @@ registry = Registry()
 
 @dataclass
 class Call:
-    deps: Deps
+    services: Services
     actor: Actor
     args: list[str]
     body: dict[str, Any]
@@ -58,32 +59,11 @@ class Call:
         )
 
 
-async def render_accounts(deps: Deps, actor: Actor, state: ListState) -> dict[str, Any]:
-    """One page of a list, remembered (`bot.list_views`) so that its row menus can redraw it."""
-    page = await deps.core.accounts.list_accounts(
-        actor, account_filter(state), page=state.page, page_size=PAGE_SIZE
-    )
-    shown = replace(state, page=page.page)
-    can_manage = actor.can(Permission.MANAGE)
-    key = await deps.core.list_views.remember(shown.as_state()) if can_manage else None
-    return accounts_list(page, shown, can_manage=can_manage, list_key=key)
-
-
-async def recall_list(deps: Deps, key: str | None) -> ListState | None:
-    """The list a row menu or a modal came from, or None when it is no longer known."""
-    if key is None:
-        return None
-    try:
-        return ListState.from_state(await deps.core.list_views.recall(key))
-    except StaleMetadata:
-        return None
-
-
 @registry.register(
     "help", usage="help", summary="What I can do.", permission=Permission.HELP, aliases=("?",)
 )
 async def help_command(call: Call) -> None:
-    await call.reply(help_views.help_message(call.deps.registry, call.actor))
+    await call.reply(help_views.help_message(registry, call.actor))
 
 
 @registry.register(
@@ -96,9 +76,9 @@ async def help_command(call: Call) -> None:
     aliases=("list",),
 )
 async def accounts_command(call: Call) -> None:
-    state = list_state(call.args, tuple(call.deps.core.catalog))
+    state = list_state(call.args, tuple(call.services.catalog))
     try:
-        payload = await render_accounts(call.deps, call.actor, state)
+        payload = await render_accounts(call.services, call.actor, state)
     except NotFound as exc:
         raise NotFound(
             exc.message + split_name_hint(call.args, exc.field), field=exc.field
@@ -114,62 +94,15 @@ async def accounts_command(call: Call) -> None:
 )
 async def profiles_command(call: Call) -> None:
     provider = call.args[0].lower() if call.args else None
-    if provider is not None and provider not in call.deps.core.catalog:
+    if provider is not None and provider not in call.services.catalog:
         raise InvalidInput(f"No provider named `{call.args[0][:40]}`.")
-    cards = await call.deps.core.profiles.list_profiles(call.actor, provider)
+    cards = await call.services.profiles.list_profiles(call.actor, provider)
     await call.reply(
         profiles_list(
             cards,
             can_manage=call.actor.can(Permission.MANAGE),
-            oauth_providers=call.deps.oauth_providers,
+            oauth_providers=call.services.oauth_providers,
             provider=provider,
-        )
-    )
-
-
-async def send_oauth_link(
-    deps: Deps,
-    actor: Actor,
-    *,
-    provider: str,
-    team_id: str,
-    profile_id: int | None,
-    tell: Any,
-) -> None:
-    """The link goes to the requester only (ephemeral or DM), never into a channel."""
-    if not deps.public_url:
-        raise InvalidInput("ADOPS_PUBLIC_URL is not set, so I cannot offer a sign-in link.")
-    deps.sync.provider(provider)
-    ticket = await deps.tickets.issue(
-        actor,
-        provider=provider,
-        purpose="reauth" if profile_id else "connect",
-        team_id=team_id,
-        profile_id=profile_id,
-    )
-    url = f"{deps.public_url}/oauth/start?ticket={ticket}"
-    what = (
-        "re-authenticate this profile"
-        if profile_id
-        else f"connect a {provider_name(provider)} login"
-    )
-    text = f"Open this link to {what}. It is for you only and works once, within 10 minutes."
-    await tell(
-        message(
-            text,
-            [
-                section(f":lock: {text}"),
-                actions(
-                    [
-                        button(
-                            "Sign in with " + provider_name(provider),
-                            Action.LINK,
-                            url=url,
-                            style="primary",
-                        )
-                    ]
-                ),
-            ],
         )
     )
 
@@ -182,7 +115,7 @@ async def send_oauth_link(
 )
 async def connect_tiktok(call: Call) -> None:
     await send_oauth_link(
-        call.deps,
+        call.services,
         call.actor,
         provider="tiktok",
         team_id=call.body.get("team_id", ""),
@@ -198,7 +131,7 @@ async def connect_tiktok(call: Call) -> None:
     permission=Permission.MANAGE,
 )
 async def connect_mediago(call: Call) -> None:
-    call.deps.sync.provider("mediago")
+    call.services.sync.provider("mediago")
     meta = ModalContext(response_url=call.body.get("response_url"), provider="mediago")
     await open_modal(
         call.client, call.body["trigger_id"], mediago_credentials_modal(meta, profile=None)
@@ -212,54 +145,19 @@ async def connect_mediago(call: Call) -> None:
     permission=Permission.MANAGE,
 )
 async def sync_command(call: Call) -> None:
-    core = call.deps.core
+    """The syncs run in the scheduler process, which replaces this reply with their outcome."""
+    services = call.services
     if call.args:
-        cards = [await core.profiles.resolve(call.actor, " ".join(call.args))]
+        cards = [await services.profiles.resolve(call.actor, " ".join(call.args))]
     else:
-        cards = [c for c in await core.profiles.list_profiles(call.actor) if c.active]
+        cards = [c for c in await services.profiles.list_profiles(call.actor) if c.active]
         if not cards:
             await call.reply(notice("No active profiles to sync."))
             return
-    await call.reply(notice(f":hourglass_flowing_sand: Syncing {len(cards)} profile(s)…"))
-    lines = []
-    for card in cards:
-        report = await call.deps.sync.sync_profile(call.actor, card.id)
-        lines.append(sync_line(report))
-    await call.reply(message("Sync finished", [section("\n".join(lines)[:2900])]), replace=True)
-
-
-def sync_line(report: SyncReport) -> str:
-    name = f"*{esc(report.profile_name)}* ({provider_name(report.provider)})"
-    if report.outcome == "ok":
-        new = f", {len(report.new)} new" if report.new else ""
-        lost = f", {len(report.lost)} no longer reachable" if report.lost else ""
-        held = (
-            f", {report.held} missing from the provider's answer (access kept until the next "
-            "sync confirms it)"
-            if report.held
-            else ""
-        )
-        stale = f", details of {report.unrefreshed} not refreshed" if report.unrefreshed else ""
-        found = f"{report.found} account(s) reachable"
-        return f":white_check_mark: {name}: {found}{new}{lost}{held}{stale}."
-    if report.outcome == "invalid":
-        return (
-            f":no_entry: {name}: credentials rejected ({esc(report.error or '')}). "
-            f"Fix them from `{COMMAND} profiles`."
-        )
-    if report.outcome == "skipped":
-        return f":double_vertical_bar: {name}: skipped, {esc(report.error or '')}."
-    if report.outcome == "app":
-        return (
-            f":no_entry_sign: {name}: the provider refused the bot's own app, not this profile "
-            f"({esc(report.error or '')}). Whoever runs the bot must fix it; the profile is fine."
-        )
-    again = (
-        f"I'll retry after {when(report.retry_at)}"
-        if report.retry_at
-        else "I'll retry on the next cycle"
+    await services.sync_requests.request(
+        call.actor, [c.id for c in cards], reply_url=call.body.get("response_url")
     )
-    return f":warning: {name}: the provider did not answer ({esc(report.error or '')}); {again}."
+    await call.reply(notice(f":hourglass_flowing_sand: Syncing {len(cards)} profile(s)…"))
 
 
 @registry.register(
@@ -269,8 +167,8 @@ def sync_line(report: SyncReport) -> str:
     permission=Permission.VIEW,
 )
 async def trackers_command(call: Call) -> None:
-    trackers = await call.deps.core.trackers.list_trackers(call.actor)
-    defaults = await call.deps.core.trackers.integration_defaults(call.actor)
+    trackers = await call.services.trackers.list_trackers(call.actor)
+    defaults = await call.services.trackers.integration_defaults(call.actor)
     await call.reply(
         trackers_message(trackers, defaults, can_manage=call.actor.can(Permission.MANAGE))
     )
@@ -283,7 +181,7 @@ async def trackers_command(call: Call) -> None:
     permission=Permission.VIEW,
 )
 async def alerts_command(call: Call) -> None:
-    settings = call.deps.core.settings
+    settings = call.services.settings
     if not call.args:
         channel = await settings.alert_channel()
         where = f"<#{channel}>" if channel else "nowhere (off)"
@@ -346,7 +244,7 @@ async def announce_alerts(call: Call, channel: str) -> None:
     permission=Permission.VIEW,
 )
 async def audit_command(call: Call) -> None:
-    core = call.deps.core
+    core = call.services
     cursor = AuditCursor()
     if call.args:
         ref = " ".join(call.args)
@@ -367,7 +265,7 @@ async def audit_command(call: Call) -> None:
                         "and no bulk operation has that id."
                     ) from None
                 cursor = AuditCursor(f"Bulk operation {bulk_id[:8]}", bulk_id=bulk_id)
-    await call.reply(await audit_payload(call.deps, call.actor, cursor))
+    await call.reply(await audit_payload(call.services, call.actor, cursor))
 
 
 @registry.register(
@@ -377,7 +275,7 @@ async def audit_command(call: Call) -> None:
     permission=Permission.VIEW,
 )
 async def admins_command(call: Call) -> None:
-    roles = call.deps.core.roles
+    roles = call.services.roles
     if call.args:
         verb = call.args[0].lower()
         if verb not in ("add", "remove") or len(call.args) != 2:
@@ -397,3 +295,37 @@ async def admins_command(call: Call) -> None:
         return
     admins = await roles.admins(call.actor)
     await call.reply(help_views.admins_message(admins))
+
+
+def register(app: AsyncApp, services: Services) -> None:
+    @app.command(COMMAND)
+    @listener
+    async def adops(
+        ack: Any, body: dict, context: Any, client: AsyncWebClient, respond: AsyncRespond
+    ) -> None:
+        actor = context.get("actor")
+        if actor is None:
+            await ack(response_type="ephemeral", text=UNVERIFIED)
+            return
+        try:
+            invocation = registry.parse(body.get("text") or "")
+        except InvalidInput as exc:
+            await ack(response_type="ephemeral", **help_message(registry, actor, error=exc.message))
+            return
+        if not actor.can(invocation.subcommand.permission):
+            verified = context.get("actor_verified", True)
+            await ack(
+                response_type="ephemeral",
+                text=denial_text(invocation.subcommand.permission) if verified else UNVERIFIED,
+            )
+            return
+        await ack()
+        await invocation.subcommand.handler(
+            Call(services, actor, invocation.args, body, client, respond)
+        )
+
+    @app.action(Action.LINK)
+    @listener
+    async def link_clicked(ack: Any) -> None:
+        """A link button still sends a click; there is nothing to do but ack it."""
+        await ack()

@@ -12,16 +12,16 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.errors import DomainError
 from bot.permissions import Actor, Permission
 from bot.profiles import NAME_MAX_LEN
+from bot.services import Services
 from bot.text import clean_name
-from handlers.commands import send_oauth_link, sync_line
-from handlers.deps import Deps
 from handlers.forms import int_values, selected_many, tell_submitter, text_value
 from handlers.ids import Action, Field, Modal
 from handlers.loading import LoadingModal, filling, loading_modal
 from handlers.metadata import ModalContext, ProfileRef
-from handlers.replies import reported, requires, tell
+from handlers.replies import requires, tell
+from handlers.signin import connected_text, send_oauth_link
+from handlers.transport.listener import listener
 from handlers.views.blocks import esc, notice
-from handlers.views.formatting import provider_name
 from handlers.views.modals import (
     bulk_result_view,
     manage_accounts_modal,
@@ -32,24 +32,14 @@ from handlers.views.modals import (
 )
 
 
-def connected_text(connected: Any) -> str:
-    card, report = connected.profile, connected.report
-    verb = "Connected" if connected.created else "Updated"
-    new = f", {len(report.new)} new" if report.new else ""
-    return (
-        f":white_check_mark: {verb} *{esc(card.name)}* ({provider_name(card.provider)}): "
-        f"{report.found} ad account(s) reachable{new}."
-    )
-
-
-def register(app: AsyncApp, deps: Deps) -> None:
-    core = deps.core
+def register(app: AsyncApp, services: Services) -> None:
+    core = services
 
     def ref(body: dict[str, Any]) -> ProfileRef:
         return ProfileRef.decode(body["actions"][0].get("value"))
 
     @app.action(Action.PROFILE_MANAGE, middleware=[requires(Permission.MANAGE)])
-    @reported
+    @listener
     async def manage(ack: Any, body: dict, context: Any, client: AsyncWebClient) -> None:
         await ack()
         async with loading_modal(client, body, "Manage ad accounts") as modal:
@@ -59,7 +49,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             await modal.show(manage_accounts_modal(meta, view))
 
     @app.view(Modal.MANAGE_ACCOUNTS, middleware=[requires(Permission.MANAGE)])
-    @reported
+    @listener
     async def save_manage(ack: Any, body: dict, context: Any, client: AsyncWebClient) -> None:
         view = body["view"]
         meta = ModalContext.decode(view.get("private_metadata"))
@@ -73,19 +63,20 @@ def register(app: AsyncApp, deps: Deps) -> None:
             await modal.show(bulk_result_view("Manage ad accounts", result))
 
     @app.action(Action.PROFILE_SYNC, middleware=[requires(Permission.MANAGE)])
-    @reported
+    @listener
     async def sync_now(
         ack: Any, body: dict, context: Any, client: AsyncWebClient, respond: AsyncRespond
     ) -> None:
         await ack()
-        profile_id = ref(body).profile_id
-        await tell(body, client, respond, ":hourglass_flowing_sand: Syncing…")
-        report = await deps.sync.sync_profile(context["actor"], profile_id)
-        await tell(body, client, respond, sync_line(report))
+        card = await services.profiles.get(context["actor"], ref(body).profile_id)
+        await services.sync_requests.request(
+            context["actor"], [card.id], purpose="button", reply_url=body.get("response_url")
+        )
+        await tell(body, client, respond, f":hourglass_flowing_sand: Syncing *{esc(card.name)}*…")
 
     @app.action(Action.PROFILE_REAUTH, middleware=[requires(Permission.MANAGE)])
     @app.action(Action.ALERT_REAUTH, middleware=[requires(Permission.MANAGE)])
-    @reported
+    @listener
     async def reauth(
         ack: Any, body: dict, context: Any, client: AsyncWebClient, respond: AsyncRespond
     ) -> None:
@@ -97,7 +88,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             await tell(body, client, respond, payload["text"], payload["blocks"])
 
         await send_oauth_link(
-            deps,
+            services,
             actor,
             provider=card.provider,
             team_id=(body.get("team") or {}).get("id", ""),
@@ -107,7 +98,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
     @app.action(Action.PROFILE_CREDENTIALS, middleware=[requires(Permission.MANAGE)])
     @app.action(Action.ALERT_CREDENTIALS, middleware=[requires(Permission.MANAGE)])
-    @reported
+    @listener
     async def credentials(ack: Any, body: dict, context: Any, client: AsyncWebClient) -> None:
         await ack()
         async with loading_modal(client, body, "Update credentials") as modal:
@@ -118,7 +109,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             await modal.show(mediago_credentials_modal(meta, profile=card))
 
     @app.view(Modal.MEDIAGO_CREDENTIALS, middleware=[requires(Permission.MANAGE)])
-    @reported
+    @listener
     async def save_credentials(ack: Any, body: dict, context: Any, client: AsyncWebClient) -> None:
         """Checked with the provider after the ack: the form turns into "checking…", then into the
         result, or back into the form with the provider's refusal on top. The name and the
@@ -151,7 +142,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         async with filling(LoadingModal(client, view["id"], "MediaGo")) as modal:
             card = await core.profiles.get(actor, meta.profile_id) if meta.profile_id else None
             try:
-                connected = await deps.connector.connect_with_keys(
+                connected = await services.connector.connect_with_keys(
                     actor,
                     "mediago",
                     key=key or None,
@@ -165,12 +156,11 @@ def register(app: AsyncApp, deps: Deps) -> None:
                 )
                 await modal.show(form)
                 return
-            text = connected_text(connected)
-            await modal.show(notice_view("MediaGo", text))
-        await tell_submitter(body, client, meta, notice(text))
+            # The first sync's outcome reaches the submitter by DM, from the scheduler.
+            await modal.show(notice_view("MediaGo", connected_text(connected)))
 
     @app.action(Action.PROFILE_RENAME, middleware=[requires(Permission.MANAGE)])
-    @reported
+    @listener
     async def rename(ack: Any, body: dict, context: Any, client: AsyncWebClient) -> None:
         await ack()
         async with loading_modal(client, body, "Rename profile") as modal:
@@ -179,7 +169,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             await modal.show(rename_modal(meta, card))
 
     @app.view(Modal.RENAME_PROFILE, middleware=[requires(Permission.MANAGE)])
-    @reported
+    @listener
     async def save_rename(ack: Any, body: dict, context: Any, client: AsyncWebClient) -> None:
         """A taken name is found with one quick read before the form closes, and shown under
         the field; `rename` checks again, and losing that race is reported as any refusal."""
@@ -200,7 +190,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         )
 
     @app.action(Action.PROFILE_REMOVE, middleware=[requires(Permission.MANAGE)])
-    @reported
+    @listener
     async def remove(
         ack: Any, body: dict, context: Any, client: AsyncWebClient, respond: AsyncRespond
     ) -> None:

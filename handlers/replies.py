@@ -3,7 +3,6 @@ permission guard; and the one error handler every listener shares."""
 
 from __future__ import annotations
 
-import inspect
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
@@ -17,13 +16,14 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient, WebhookResponse
 
 from bot.errors import DomainError, InvalidInput
 from bot.permissions import Permission, denial_text
-from bot.runtime import awaiting_ack
 from handlers.actors import request_user
-from handlers.handoff import ACK_PHASE, FRONT_ACK, HANDOFF, PHASE, Job, ack_of
 from handlers.ids import Modal
 from handlers.views.blocks import esc_quoting, modal, section
 
 log = logging.getLogger(__name__)
+
+TASKS = "adops_tasks"
+"""Where a request's context holds the runner of work done after its ack (`bot.background`)."""
 
 UNVERIFIED = (
     "I couldn't confirm your Slack account just now, so I can't check your permissions. "
@@ -76,20 +76,6 @@ async def tell(
         await dm(client, user_id, text, blocks)
 
 
-LOST = (
-    ":x: Something went wrong on my side while I was doing that, and it may not have been "
-    "finished. Please check, then try again."
-)
-
-
-async def report_lost(job: Job, client: AsyncWebClient) -> None:
-    """Tell the user that the worker stopped while handling their request (`handlers.link`)."""
-    body = job.body
-    urls = body.get("response_urls") or [{}]
-    url = body.get("response_url") or urls[0].get("response_url")
-    await _report(body, client, _respond_for(AsyncRespond(response_url=url), client), LOST)
-
-
 def notice_view(title: str, text: str) -> dict[str, Any]:
     return modal(Modal.RESULT, title, [section(text)])
 
@@ -100,7 +86,8 @@ def requires(permission: Permission) -> Callable[..., Awaitable[Any]]:
 
     A refusal returns the ack's response: a listener middleware that neither calls next() nor
     returns a response makes Bolt answer Slack 404 ("unhandled request"). A refused click has no
-    answer of its own, so the worker tells the clicker after the ack (`handlers.handoff`)."""
+    answer of its own, so the clicker is told after the ack, by a tracked task: this runs before
+    Bolt answers Slack, and a reply made here would hold the answer up."""
 
     async def guard(
         ack: Any,
@@ -122,10 +109,7 @@ def requires(permission: Permission) -> Callable[..., Awaitable[Any]]:
         if "command" in body:
             return await ack(response_type="ephemeral", text=text)
         acked = await ack()
-        if context.get(PHASE) == ACK_PHASE:
-            context[HANDOFF] = ack_of(acked)
-            return acked
-        await _report(body, client, respond, text)
+        context[TASKS].spawn(_report(body, client, respond_for(respond, client), text))
         return acked
 
     return guard
@@ -186,7 +170,7 @@ def _as_bolt_sends(message: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _respond_for(respond: AsyncRespond, client: AsyncWebClient) -> AsyncRespond:
+def respond_for(respond: AsyncRespond, client: AsyncWebClient) -> AsyncRespond:
     if not respond.response_url:
         return _NoResponseUrl()
     if client.session is None or client.session.closed:
@@ -204,108 +188,3 @@ class _NoResponseUrl(AsyncRespond):
 
     async def __call__(self, *args: Any, **kwargs: Any) -> Any:
         raise InvalidInput("I can no longer update that message. Please run the command again.")
-
-
-def reported(listener: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[None]]:
-    """Run a listener as far as its phase allows (`handlers.handoff`) and report its failure
-    ourselves instead of letting it reach Bolt.
-
-    In the front process the listener stops at its ack; reads made until then use the ack-path
-    pool (`storage.db`). In the worker it runs again from the top, and its ack must match the
-    front's: if the database changed in between, carrying on would do something other than what
-    the user was just shown. Bolt's runner, when a listener raises just after calling ack(),
-    overwrites the recorded ack with None and answers 404; catching here keeps the ack.
-    """
-    wanted = set(inspect.signature(listener).parameters)
-
-    async def front(ack: Any, body: dict[str, Any], context: Any) -> None:
-        async def ack_and_stop(*args: Any, **kwargs: Any) -> Any:
-            answered = await ack(*args, **kwargs)
-            awaiting_ack(False)
-            if body.get("type") != "block_suggestion":
-                context[HANDOFF] = ack_of(answered)
-            raise _Acked
-
-        given = {
-            "ack": ack_and_stop,
-            "body": body,
-            "context": context,
-            "client": _BeforeAck(),
-            "respond": _BeforeAck(),
-        }
-        try:
-            await listener(**{k: v for k, v in given.items() if k in wanted})
-        except _Acked:
-            return
-        except Exception:
-            awaiting_ack(False)
-            if body.get("type") == "block_suggestion":
-                log.exception("an option load failed; answering with no options")
-                await ack(options=[])
-                return
-            # The worker runs it again and reports the failure to the user (or, if it now
-            # works, that the answer changed).
-            log.warning("a listener failed before its ack; the worker will report it")
-            context[HANDOFF] = ack_of(await ack())
-
-    async def work(
-        ack: Any, body: dict[str, Any], context: Any, client: AsyncWebClient, respond: AsyncRespond
-    ) -> None:
-        sent = context.get(FRONT_ACK)
-
-        async def ack_as_the_front_did(*args: Any, **kwargs: Any) -> Any:
-            answered = await ack(*args, **kwargs)
-            if sent is not None and ack_of(answered) != sent:
-                raise _Diverged
-            return answered
-
-        given = {
-            "ack": ack_as_the_front_did,
-            "body": body,
-            "context": context,
-            "client": client,
-            "respond": _respond_for(respond, client),
-        }
-        try:
-            await listener(**{k: v for k, v in given.items() if k in wanted})
-        except _Diverged:
-            await _report(body, client, respond, CHANGED)
-        except Exception as exc:
-            await on_error(exc, body, client, respond)
-
-    async def run(
-        ack: Any, body: dict[str, Any], context: Any, client: AsyncWebClient, respond: AsyncRespond
-    ) -> None:
-        if context.get(PHASE) == ACK_PHASE:
-            await front(ack, body, context)
-        else:
-            await work(ack, body, context, client, respond)
-
-    run.__name__ = listener.__name__
-    run.__qualname__ = listener.__qualname__
-    return run
-
-
-CHANGED = (
-    ":warning: That changed while I was answering you, so I did nothing. "
-    "Please look again and retry."
-)
-
-
-class _Acked(Exception):
-    """Ends a listener's run in the front process at its ack: the rest is the worker's."""
-
-
-class _Diverged(Exception):
-    """The worker's run reached another answer than the one Slack was already given."""
-
-
-class _BeforeAck:
-    """What a listener gets as `client` and `respond` in the front process: Slack calls belong
-    after the ack, in the worker, and one made before it is a bug that tests should catch."""
-
-    def __getattr__(self, name: str) -> Any:
-        raise RuntimeError("Slack calls must come after the ack")
-
-    async def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        raise RuntimeError("Slack calls must come after the ack")

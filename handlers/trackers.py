@@ -14,14 +14,15 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import DomainError
 from bot.permissions import Actor, Permission
+from bot.services import Services
 from bot.text import clean_name, row_id
 from bot.trackers import NAME_MAX_LEN, clean_kind, clean_template
-from handlers.deps import Deps
 from handlers.forms import picked, selected, tell_submitter, text_value
 from handlers.ids import INPUT_ACTION, Action, Field, Modal
 from handlers.loading import loading_modal, open_modal
 from handlers.metadata import ModalContext, StaleMetadata, TrackerRef
-from handlers.replies import reported, requires, tell
+from handlers.replies import requires, tell
+from handlers.transport.listener import listener
 from handlers.views.blocks import esc, notice
 from handlers.views.trackers import (
     default_options,
@@ -37,8 +38,8 @@ TRACKER_PICKED = {"block_id": Field.TRACKER, "action_id": INPUT_ACTION}
 """The tracker select of an account's tracker settings (it dispatches on choice)."""
 
 
-def register(app: AsyncApp, deps: Deps) -> None:
-    core = deps.core
+def register(app: AsyncApp, services: Services) -> None:
+    core = services
     providers = tuple(core.catalog)
 
     async def redraw(
@@ -54,7 +55,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         await tell(body, client, respond, shown["text"], shown["blocks"], replace=True)
 
     @app.action(Action.TRACKER_ADD, middleware=[requires(Permission.MANAGE)])
-    @reported
+    @listener
     async def add(ack: Any, body: dict, client: AsyncWebClient) -> None:
         await ack()
         meta = ModalContext(response_url=body.get("response_url"))
@@ -62,7 +63,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         await open_modal(client, body["trigger_id"], view)
 
     @app.action(Action.TRACKER_EDIT, middleware=[requires(Permission.MANAGE)])
-    @reported
+    @listener
     async def edit(ack: Any, body: dict, context: Any, client: AsyncWebClient) -> None:
         await ack()
         async with loading_modal(client, body, "Edit tracker") as modal:
@@ -75,7 +76,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             await modal.show(tracker_connection_modal(meta, found[0], providers=providers))
 
     @app.view(Modal.TRACKER_CONNECTION, middleware=[requires(Permission.MANAGE)])
-    @reported
+    @listener
     async def save(ack: Any, body: dict, context: Any, client: AsyncWebClient) -> None:
         """Everything that can be checked before the form closes is: the fields, and (one
         quick read) whether another tracker has the name. `create`/`update` check the name
@@ -118,7 +119,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         )
 
     @app.action(Action.TRACKER_DELETE, middleware=[requires(Permission.MANAGE)])
-    @reported
+    @listener
     async def delete(
         ack: Any, body: dict, context: Any, client: AsyncWebClient, respond: AsyncRespond
     ) -> None:
@@ -133,7 +134,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         await redraw(body, client, respond, actor, f":wastebasket: Tracker *{esc(name)}* deleted.")
 
     @app.action(DEFAULT_PICKER, middleware=[requires(Permission.MANAGE)])
-    @reported
+    @listener
     async def set_default(
         ack: Any, body: dict, context: Any, client: AsyncWebClient, respond: AsyncRespond
     ) -> None:
@@ -147,7 +148,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         await redraw(body, client, respond, actor)
 
     @app.options(DEFAULT_PICKER, middleware=[requires(Permission.MANAGE)])
-    @reported
+    @listener
     async def default_choices(ack: Any, body: dict, context: Any) -> None:
         provider = str(body.get("action_id", "")).rpartition(".")[2]
         typed = str(body.get("value") or "")[:100]
@@ -155,7 +156,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         await ack(options=default_options(provider, matching))
 
     @app.action(TRACKER_PICKED, middleware=[requires(Permission.MANAGE)])
-    @reported
+    @listener
     async def tracker_picked(ack: Any, body: dict, context: Any, client: AsyncWebClient) -> None:
         """Redraw the open tracker settings for the tracker just chosen, so that the template
         hint names that tracker's template. Block and action ids stay as they were, so Slack

@@ -195,7 +195,8 @@ class Provider(abc.ABC):
         raise NotImplementedError(f"{self.display_name} does not use OAuth")
 
     async def validate(self, credentials: Credentials) -> AccountListing:
-        """Accept or reject credentials; on acceptance, what they reach (zero is fine)."""
+        """Accept or reject credentials; on acceptance, what they reach (zero is fine): the ids
+        at least, details only if they come at no extra cost (the first sync fetches them)."""
         return await self.list_accounts(credentials)
 
     @abc.abstractmethod

@@ -119,6 +119,12 @@ class TikTokProvider(Provider):
         scope = data.get("scope") if isinstance(data.get("scope"), list) else []
         return Credentials(secret=token, meta={"scope": scope})
 
+    async def validate(self, credentials: Credentials) -> AccountListing:
+        """One `oauth2/advertiser/get/` call: it proves the token and names what it reaches;
+        the details come with the first sync."""
+        names, _complete = await self._advertisers(credentials.secret)
+        return AccountListing([AccountInfo(ident, name=name) for ident, name in names.items()])
+
     async def list_accounts(
         self, credentials: Credentials, *, skip_details: Collection[str] = ()
     ) -> AccountListing:

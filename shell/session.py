@@ -15,11 +15,12 @@ from typing import Any
 
 from slack_bolt.request.async_request import AsyncBoltRequest
 
-from app import Runtime
 from bot.clock import utcnow
+from bot.scheduler import Scheduler
 from fakes import slack_payloads as payloads
 from fakes.slack import FakeSlack
 from handlers.registry import COMMAND
+from handlers.transport.web import WebProcess
 from shell.browser import Browser
 from shell.console import Console
 from shell.demo import Demo
@@ -61,10 +62,20 @@ class ShellClock:
 
 
 class Shell:
+    """The web process and the scheduler run here, in one process: what a request asks the
+    scheduler for is done before the next prompt (`settle`)."""
+
     def __init__(
-        self, runtime: Runtime, slack: FakeSlack, console: Console, signing_secret: str
+        self,
+        web: WebProcess,
+        scheduler: Scheduler,
+        slack: FakeSlack,
+        console: Console,
+        signing_secret: str,
     ) -> None:
-        self.runtime = runtime
+        self.web = web
+        self.scheduler = scheduler
+        self.services = web.services
         self.slack = slack
         self.console = console
         self.signing_secret = signing_secret
@@ -76,6 +87,14 @@ class Shell:
         self.forms = FormFiller(console, self._load_options)
         self._modal_values: dict[str, dict[str, Any]] = {}
         self._seen = 0
+
+    async def settle(self) -> None:
+        """Until what was asked is done: the listeners' work after their acks, and the syncs
+        they asked the scheduler for (with the alerts settled after them)."""
+        for _ in range(3):
+            await self.web.tasks.drain()
+            await self.scheduler.serve_pending()
+        await self.web.tasks.drain()
 
     # --------------------------------------------------------------- the loop
 
@@ -122,14 +141,12 @@ class Shell:
             **payloads.signed_headers(body, self.signing_secret),
             "Content-Type": "application/x-www-form-urlencoded",
         }
-        response = await self.runtime.bolt.async_dispatch(
-            AsyncBoltRequest(body=body, headers=headers)
-        )
+        response = await self.web.bolt.async_dispatch(AsyncBoltRequest(body=body, headers=headers))
         request = payloads.decode(body)
         if request is not None:
             for problem in self.slack.answered(request, response.status, response.body):
                 self.console.say(f"(Slack would refuse the bot's answer: {problem})")
-        await self.runtime.background.drain()
+        await self.settle()
         if response.status != 200:
             self.console.say(f"(Slack would show an error: HTTP {response.status})")
             return {}
@@ -199,7 +216,7 @@ class Shell:
             self.console.say(f"🌐 The link leads off this machine; open it in a browser: {exc}")
             return
         self.console.say(f"🌐 {page.title} — {page.text}")
-        await self.runtime.background.drain()
+        await self.settle()
         self.flush()
         await self.settle_modals()
 
@@ -318,7 +335,7 @@ class Shell:
             self.console.say("Unknown or incomplete shell command; :help lists them.")
 
     async def tick(self, duration: str | None) -> None:
-        interval = self.runtime.scheduler.interval
+        interval = self.scheduler.interval
         step = timedelta(seconds=interval * 1.2)
         if duration:
             match = _DURATION.match(duration)
@@ -328,8 +345,8 @@ class Shell:
             step = timedelta(seconds=int(match[1]) * _UNITS[match[2]])
         if self.clock is not None:
             self.clock.offset += step
-        report = await self.runtime.scheduler.run_cycle()
-        await self.runtime.background.drain()
+        report = await self.scheduler.run_cycle()
+        await self.settle()
         changed = sum(len(r.new) + len(r.lost) for r in report.synced)
         self.console.say(
             f"⏱ {step} later: synced {len(report.synced)} profile(s)"

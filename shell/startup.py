@@ -15,11 +15,12 @@ from typing import Any
 
 from aiohttp import web
 
-from app import build_runtime
+from app import build_scheduler, build_services
 from bot.config import ConfigError, Settings
 from bot.runtime import StartupError, open_database
 from fakes.slack import FakeSlack
-from handlers.access_log import web_runner
+from handlers.transport.access_log import web_runner
+from handlers.transport.web import build_web
 from shell import session
 from shell.console import Console
 from shell.datadir import DemoLock, own_database
@@ -90,13 +91,16 @@ async def _start(
     db = await open_database(settings)
     closers.append(db.dispose)
     clock = ShellClock()
-    runtime = build_runtime(settings, db, clock=clock)
-    closers.append(runtime.close)
-    runner = web_runner(runtime.web)
+    services = build_services(settings, db, clock=clock)
+    closers.append(services.close)
+    process = build_web(settings, services)
+    runner = web_runner(process.app)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", port).start()
     closers.append(runner.cleanup)
-    shell = Shell(runtime, slack, console, settings.slack_signing_secret or "")
+    closers.append(lambda: process.close(grace=5))
+    scheduler = build_scheduler(settings, services)
+    shell = Shell(process, scheduler, slack, console, settings.slack_signing_secret or "")
     shell.user = USERS[args.role][0]
     shell.demo = demo
     shell.clock = clock

@@ -6,28 +6,16 @@ writer at a time anyway, and its busy handler is no queue: under a burst, a writ
 could lose the lock to newer ones until its timeout ran out ("database is locked"). Waiting for the
 one connection instead puts this process's writers in a first-come, first-served line; the busy
 timeout is left for another process on the same file. PostgreSQL needs no such split.
-
-Both backends also get a small pool of their own for reads made while Slack waits for an ack
-(option loads, form checks, the clicker's role): under a burst, the work done after other acks
-holds the main pool's connections, and a read queued behind it could miss Slack's 3 seconds.
-
-The typeahead, the one query Slack waits on many times a minute, goes further on SQLite: it runs
-inline on the event loop through the standard library's driver (`Database.rows`). aiosqlite gives
-every connection a thread and each query several round trips through it; under bench.ack's burst
-those threads waited for a CPU so long that the query took 270 ms at the median, against under
-1 ms inline. A bounded SELECT on a local WAL file never waits for a lock, so inline it cannot stall
-the loop for longer than it takes to run.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, Row, Select, create_engine, event
+from sqlalchemy import Engine, Row, Select, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -36,7 +24,6 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
-from sqlalchemy.pool import StaticPool
 
 from storage.models import AdAccount
 from storage.secrets import Keyring
@@ -46,19 +33,6 @@ SQLITE_BUSY_TIMEOUT_MS = 15_000
 # How long a write may wait for its turn before it fails: long, because a burst of writes is
 # worked through in order, and failing one loses a change the user was told would be made.
 SQLITE_WRITER_QUEUE_TIMEOUT_S = 120.0
-
-ACK_PATH_POOL = {"pool_size": 10, "max_overflow": 10, "pool_timeout": 2.5}
-# An inline read must never sleep on the loop; in WAL mode readers are not locked out, so this
-# only bounds a pathological case (a crashed writer's WAL being recovered).
-INLINE_BUSY_TIMEOUT_MS = 200
-
-_awaiting_ack: ContextVar[bool] = ContextVar("awaiting_ack", default=False)
-
-
-def awaiting_ack(waiting: bool) -> None:
-    """Mark the running task (and tasks it starts from now on) as one Slack is waiting on."""
-    _awaiting_ack.set(waiting)
-
 
 # Execution option that lets a query see archived accounts. Everything else never does.
 INCLUDE_ARCHIVED = "include_archived"
@@ -121,17 +95,11 @@ class Database:
                 pool_timeout=SQLITE_WRITER_QUEUE_TIMEOUT_S,
             )
             self.read_engine = self._sqlite_engine(url, "BEGIN", echo, busy)
-            self.ack_engine = self._sqlite_engine(url, "BEGIN", echo, busy, **ACK_PATH_POOL)
-            self.inline_engine: Engine | None = self._inline_sqlite_engine(parsed, echo)
         else:
-            self.inline_engine = None
             self.engine = create_async_engine(
                 url, echo=echo, hide_parameters=True, pool_pre_ping=True
             )
             self.read_engine = self.engine
-            self.ack_engine = create_async_engine(
-                url, echo=echo, hide_parameters=True, pool_pre_ping=True, **ACK_PATH_POOL
-            )
         self.keyring = keyring
         for engine in self._engines():
             bind_keyring(engine, keyring)
@@ -141,12 +109,9 @@ class Database:
         self._reader = async_sessionmaker(
             self.read_engine, expire_on_commit=False, sync_session_class=AdopsSession
         )
-        self._ack_reader = async_sessionmaker(
-            self.ack_engine, expire_on_commit=False, sync_session_class=AdopsSession
-        )
 
     def _engines(self) -> list[AsyncEngine]:
-        return list(dict.fromkeys([self.engine, self.read_engine, self.ack_engine]))
+        return list(dict.fromkeys([self.engine, self.read_engine]))
 
     @staticmethod
     def _sqlite_engine(
@@ -168,20 +133,6 @@ class Database:
 
         return engine
 
-    @staticmethod
-    def _inline_sqlite_engine(url: Any, echo: bool) -> Engine:
-        """One connection of the standard library's driver, used only from the event loop's
-        thread and only between two awaits, so it is never shared; `query_only` makes SQLite
-        itself refuse a write through it."""
-        engine = create_engine(
-            url.set(drivername="sqlite+pysqlite"),
-            echo=echo,
-            hide_parameters=True,
-            poolclass=StaticPool,
-        )
-        _set_pragmas(engine, INLINE_BUSY_TIMEOUT_MS, "PRAGMA query_only=ON")
-        return engine
-
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """One unit of work: committed when the block exits, rolled back entirely if it raises."""
@@ -190,30 +141,39 @@ class Database:
 
     @asynccontextmanager
     async def reader(self) -> AsyncIterator[AsyncSession]:
-        maker = self._ack_reader if _awaiting_ack.get() else self._reader
-        async with maker() as session, session.begin():
+        async with self._reader() as session, session.begin():
             yield session
 
     async def rows(self, statement: Select[Any]) -> Sequence[Row[Any]]:
-        """One bounded Core SELECT for a read Slack waits on: inline on SQLite before the ack
-        (see the module docstring), on the ack-path pool elsewhere. The archived filter is an ORM
-        session hook, so a statement run here must apply it itself, and it must not select
-        encrypted columns (no keyring is bound to the inline engine)."""
-        if self.inline_engine is not None and _awaiting_ack.get():
-            with self.inline_engine.connect() as connection:
-                return connection.execute(statement).all()
-        engine = self.ack_engine if _awaiting_ack.get() else self.read_engine
-        async with engine.connect() as connection:
+        """One bounded Core SELECT, past the ORM session: for the typeahead, the query Slack waits
+        on as someone types. The archived filter is an ORM session hook, so a statement run here
+        must apply it itself."""
+        async with self.read_engine.connect() as connection:
             return (await connection.execute(statement)).all()
+
+    @asynccontextmanager
+    async def listening(self, channel: str, on_notify: Callable[[], None]) -> AsyncIterator[None]:
+        """PostgreSQL only: `on_notify()` on every NOTIFY to `channel` while the block runs, on a
+        connection of its own (asyncpg's listener API)."""
+        async with self.engine.connect() as connection:
+            raw = await connection.get_raw_connection()
+            driver: Any = raw.driver_connection
+
+            def notified(*_args: Any) -> None:
+                on_notify()
+
+            await driver.add_listener(channel, notified)
+            try:
+                yield
+            finally:
+                await driver.remove_listener(channel, notified)
 
     async def dispose(self) -> None:
         for engine in self._engines():
             await engine.dispose()
-        if self.inline_engine is not None:
-            self.inline_engine.dispose()
 
 
-def _set_pragmas(engine: Engine, busy_timeout_ms: int, *extra: str) -> None:
+def _set_pragmas(engine: Engine, busy_timeout_ms: int) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy, not the driver, emit BEGIN, so the lock mode is ours to choose.
@@ -223,6 +183,4 @@ def _set_pragmas(engine: Engine, busy_timeout_ms: int, *extra: str) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        for pragma in extra:
-            cursor.execute(pragma)
         cursor.close()

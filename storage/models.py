@@ -371,21 +371,6 @@ class RoleGrant(Base):
     granted_at: Mapped[datetime]
 
 
-class ListView(Base):
-    """What an accounts list a person was shown was filtered on, under a short key.
-
-    Slack sends back nothing of an ephemeral message when a button in it is pressed, and a
-    button's value or a menu option's has no room for a whole filter; the key does fit, so a
-    row's menu can redraw the very list it sits in. Rows are purged a day after last use."""
-
-    __tablename__ = "list_views"
-    __table_args__ = (Index(None, "used_at"),)
-
-    key: Mapped[str] = mapped_column(String(32), primary_key=True)
-    state: Mapped[dict[str, Any]] = mapped_column(JSON)
-    used_at: Mapped[datetime]
-
-
 class AppSetting(Base):
     __tablename__ = "app_settings"
 
@@ -393,3 +378,8 @@ class AppSetting(Base):
     value: Mapped[dict[str, Any]] = mapped_column(JSON)
     updated_at: Mapped[datetime]
     updated_by: Mapped[str | None] = mapped_column(String(32))
+
+
+# The bot's own work in flight lives in a module of its own; importing it here registers its
+# tables with `Base.metadata`, which migrations and their test compare against.
+from storage import work_models  # noqa: E402, F401

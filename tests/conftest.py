@@ -16,13 +16,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from app import build_runtime
 from bot.config import Settings
-from bot.core import Core
+from bot.services import Services
 from bot.token_cache import DatabaseTokenCache
 from fakes.mediago import FakeMediaGo
 from fakes.slack import FakeSlack
 from fakes.tiktok import FakeTikTok
+from handlers.transport.web import build_web
 from providers.http import RetryPolicy
 from providers.mediago import MediaGoProvider
 from providers.tiktok import TikTokProvider
@@ -103,8 +103,8 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-def core(db: Database, clock: ManualClock) -> Core:
-    return Core(db, admins=frozenset({"UCONFIGADMIN"}), clock=clock)
+def core(db: Database, clock: ManualClock) -> Services:
+    return Services(db, admins=frozenset({"UCONFIGADMIN"}), clock=clock)
 
 
 def populate(slack: FakeSlack) -> FakeSlack:
@@ -185,8 +185,16 @@ async def bot(
             settings.providers["mediago"], retry=FAST_RETRY, token_cache=DatabaseTokenCache(db)
         ),
     }
-    runtime = build_runtime(settings, db, clock=clock, providers=providers)
-    running = await start_bot(runtime, port, fake_slack)
+    services = Services(
+        db,
+        admins=settings.admins,
+        alert_channel=settings.alert_channel,
+        clock=clock,
+        providers=providers,
+        public_url=settings.public_url,
+    )
+    process = build_web(settings, services)
+    running = await start_bot(services, process, port, fake_slack, settings.sync_interval)
     yield running
     await running.http.close()
     await running.close()

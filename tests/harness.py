@@ -13,10 +13,13 @@ from urllib.parse import parse_qs, urlparse
 import aiohttp
 from aiohttp import web
 
-from app import Runtime
+from bot.scheduler import Scheduler
+from bot.services import Services
 from fakes import slack_payloads as payloads
 from fakes.slack import FakeSlack
-from handlers.access_log import web_runner
+from handlers.notifiers import SlackNotifier, SlackReporter
+from handlers.transport.access_log import web_runner
+from handlers.transport.web import WebProcess
 
 SIGNING_SECRET = "test-signing-secret"
 TEAM = "T0TEAM"
@@ -43,17 +46,42 @@ class Reply:
 
 @dataclass
 class BotUnderTest:
-    runtime: Runtime
+    """The web process on a real port, and in the same process the scheduler's serving of the
+    syncs people ask for (as `adops-bot run` has it in a child); its sync cycles run only when a
+    test asks (`scheduler.run_cycle`), on the test's clock."""
+
+    services: Services
+    web: WebProcess
+    scheduler: Scheduler
     url: str
     slack: FakeSlack
     http: aiohttp.ClientSession
     runner: web.AppRunner
+    serving: asyncio.Task[None]
+    stop: asyncio.Event
     responses: list[str] = field(default_factory=list)
 
+    async def settle(self, timeout: float = 10.0) -> None:
+        """Until the work of the requests sent so far is done: what each listener does after
+        its ack, and the syncs they asked the scheduler for (served here, or by the loop)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            await self.web.tasks.drain()
+            await self.scheduler.serve_pending()
+            idle = not self.web.tasks.busy and not self.scheduler.serving
+            if idle and not await self.services.sync_requests.pending():
+                return
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError("sync requests still open after the timeout")
+            await asyncio.sleep(0.02)
+
     async def close(self) -> None:
-        await self.runtime.background.drain()
+        await self.web.tasks.drain()
+        self.stop.set()
+        await self.serving
         await self.runner.cleanup()
-        await self.runtime.close()
+        await self.web.close(grace=5)
+        await self.services.close()
 
     async def send(
         self,
@@ -237,9 +265,21 @@ def ticket_of(url: str) -> str:
     return parse_qs(urlparse(url).query)["ticket"][0]
 
 
-async def start_bot(runtime: Runtime, port: int, slack: FakeSlack) -> BotUnderTest:
-    runner = web_runner(runtime.web)
+async def start_bot(
+    services: Services, process: WebProcess, port: int, slack: FakeSlack, interval: float
+) -> BotUnderTest:
+    runner = web_runner(process.app)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", port).start()
     http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
-    return BotUnderTest(runtime, f"http://127.0.0.1:{port}", slack, http, runner)
+    scheduler = Scheduler(
+        services,
+        SlackNotifier(process.client),
+        reporter=SlackReporter(process.client),
+        interval=interval,
+    )
+    stop = asyncio.Event()
+    serving = asyncio.create_task(scheduler.serve_requests(stop, poll=0.05))
+    return BotUnderTest(
+        services, process, scheduler, f"http://127.0.0.1:{port}", slack, http, runner, serving, stop
+    )

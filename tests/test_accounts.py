@@ -8,15 +8,15 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.accounts import AccountFilter
 from bot.bulk import BulkAction
-from bot.core import Core
 from bot.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from bot.services import Services
 from storage.db import INCLUDE_ARCHIVED
 from storage.models import AdAccount, AuditEvent, ProfileAccess
 from tests.factories import make_accounts, make_profile
 from tests.support import ADMIN, GUEST, MEMBER, ManualClock
 
 
-async def audit_rows(core: Core, action: str | None = None) -> list[AuditEvent]:
+async def audit_rows(core: Services, action: str | None = None) -> list[AuditEvent]:
     async with core.db.reader() as session:
         query = select(AuditEvent).order_by(AuditEvent.id)
         if action:
@@ -24,12 +24,12 @@ async def audit_rows(core: Core, action: str | None = None) -> list[AuditEvent]:
         return list((await session.scalars(query)).all())
 
 
-async def names(core: Core, flt: AccountFilter = AccountFilter()) -> list[str]:
+async def names(core: Services, flt: AccountFilter = AccountFilter()) -> list[str]:
     page = await core.accounts.list_accounts(ADMIN, flt, page_size=100)
     return [row.name for row in page.rows]
 
 
-async def test_accounts_are_unique_per_provider_and_external_id(core: Core, clock: ManualClock):
+async def test_accounts_are_unique_per_provider_and_external_id(core: Services, clock: ManualClock):
     await make_accounts(core.db, clock(), 1, provider="tiktok", prefix="Same")
     await make_accounts(core.db, clock(), 1, provider="mediago", prefix="Same")
     with pytest.raises(IntegrityError):

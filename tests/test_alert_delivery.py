@@ -16,7 +16,7 @@ LOOP = system_actor(Source.LOOP)
 
 
 async def broken_profile(bot: BotUnderTest, clock: ManualClock, name: str = "Main") -> int:
-    core = bot.runtime.core
+    core = bot.services
     card = await core.profiles.create(
         ADMIN, "tiktok", name=name, secret=f"tok-{name}-123456", connected_by="UMEMBER1"
     )
@@ -36,7 +36,7 @@ def posted_to(bot: BotUnderTest, channel: str) -> list[dict]:
 async def test_a_channel_the_bot_cannot_post_in_is_refused_when_chosen(bot: BotUnderTest):
     bot.slack.add_channel("G0PRIVATE", "secret-room", private=True)
     bot.slack.add_channel("C0GONE", "old-room", archived=True)
-    settings = bot.runtime.core.settings
+    settings = bot.services.settings
     for name, words in (("G0PRIVATE", "invite me first"), ("C0GONE", "is archived")):
         _, url = await bot.command(f"alerts <#{name}|room>")
         (told,) = await bot.responses_to(url)
@@ -56,17 +56,17 @@ async def test_a_channel_the_bot_cannot_post_in_is_refused_when_chosen(bot: BotU
 async def test_a_channel_that_breaks_later_leaves_the_dm_going_and_tells_the_admins_once(
     bot: BotUnderTest, clock: ManualClock
 ):
-    await bot.runtime.core.settings.set_alert_channel(ADMIN, "C0ALERTS")
+    await bot.services.settings.set_alert_channel(ADMIN, "C0ALERTS")
     bot.slack.channels["C0ALERTS"].archived = True
     await broken_profile(bot, clock)
-    scheduler = bot.runtime.scheduler
+    scheduler = bot.scheduler
     await scheduler.settle_alerts()
     assert posted_to(bot, "C0ALERTS") == []
     (dm,) = posted_to(bot, "DMEMBER1")
     assert "Main" in dm["text"]
     (notice,) = posted_to(bot, "DADMIN1")
     assert "cannot post token alerts in <#C0ALERTS>" in notice["text"]
-    async with bot.runtime.core.db.reader() as session:
+    async with bot.services.db.reader() as session:
         (alert,) = (await session.scalars(select(Alert))).all()
     assert alert.delivered_at is not None and alert.next_attempt_at is None  # not retried
 
@@ -81,10 +81,10 @@ async def test_a_channel_that_breaks_later_leaves_the_dm_going_and_tells_the_adm
 async def test_a_dm_that_cannot_be_delivered_does_not_stop_the_reminders(
     bot: BotUnderTest, clock: ManualClock
 ):
-    await bot.runtime.core.settings.set_alert_channel(ADMIN, "C0ALERTS")
+    await bot.services.settings.set_alert_channel(ADMIN, "C0ALERTS")
     bot.slack.users["UMEMBER1"].deleted = True  # whoever connected the profile has left
     await broken_profile(bot, clock)
-    scheduler = bot.runtime.scheduler
+    scheduler = bot.scheduler
     await scheduler.settle_alerts()
     (alert,) = posted_to(bot, "C0ALERTS")
     assert "Main" in alert["text"]
@@ -92,7 +92,7 @@ async def test_a_dm_that_cannot_be_delivered_does_not_stop_the_reminders(
     await scheduler.settle_alerts()
     reminders = [a for a in posted_to(bot, "C0ALERTS") if a.get("thread_ts")]
     assert len(reminders) == 1
-    async with bot.runtime.core.db.reader() as session:
+    async with bot.services.db.reader() as session:
         (row,) = (await session.scalars(select(Alert))).all()
     assert row.dm_delivered_at is not None and row.dm_ts is None and row.attempts == 0
 
@@ -101,10 +101,10 @@ async def test_a_post_slack_took_before_failing_is_not_posted_again_at_once(
     bot: BotUnderTest, clock: ManualClock
 ):
     """slack_sdk's server-error retry would post it again straight away: the alert twice."""
-    await bot.runtime.core.settings.set_alert_channel(ADMIN, "C0ALERTS")
+    await bot.services.settings.set_alert_channel(ADMIN, "C0ALERTS")
     await broken_profile(bot, clock)
     bot.slack.fail_next("chat.postMessage", status=500, accepted=True)
-    await bot.runtime.scheduler.settle_alerts()
+    await bot.scheduler.settle_alerts()
     to_channel = [
         c for c in bot.slack.calls_to("chat.postMessage") if c.args["channel"] == "C0ALERTS"
     ]
@@ -115,9 +115,9 @@ async def test_a_post_slack_took_before_failing_is_not_posted_again_at_once(
 async def test_a_channel_that_stops_taking_reminders_stops_being_reminded(
     bot: BotUnderTest, clock: ManualClock
 ):
-    await bot.runtime.core.settings.set_alert_channel(ADMIN, "C0ALERTS")
+    await bot.services.settings.set_alert_channel(ADMIN, "C0ALERTS")
     await broken_profile(bot, clock)
-    scheduler = bot.runtime.scheduler
+    scheduler = bot.scheduler
     await scheduler.settle_alerts()
     assert len(posted_to(bot, "C0ALERTS")) == 1
     bot.slack.channels["C0ALERTS"].archived = True
@@ -135,10 +135,10 @@ async def test_a_channel_that_stops_taking_reminders_stops_being_reminded(
 async def test_a_person_who_cannot_be_told_is_named_to_the_admins_once(
     bot: BotUnderTest, clock: ManualClock
 ):
-    await bot.runtime.core.settings.set_alert_channel(ADMIN, "C0ALERTS")
+    await bot.services.settings.set_alert_channel(ADMIN, "C0ALERTS")
     bot.slack.users["UMEMBER1"].deleted = True
     await broken_profile(bot, clock)
     await broken_profile(bot, clock, "Second")
-    await bot.runtime.scheduler.settle_alerts()
+    await bot.scheduler.settle_alerts()
     (notice,) = posted_to(bot, "DADMIN1")
     assert "I could not tell <@UMEMBER1>" in notice["text"] and "user_disabled" in notice["text"]

@@ -23,6 +23,6 @@ async def test_whoever_chose_the_channel_hears_that_it_stopped_working(
     assert "now go to" in (await bot.responses_to(url))[0]["text"]
     bot.slack.channels["C0ALERTS"].archived = True
     await broken_profile(bot, clock)
-    await bot.runtime.scheduler.settle_alerts()
+    await bot.scheduler.settle_alerts()
     (notice,) = posted_to(bot, "DOWNER1")
     assert "cannot post token alerts in <#C0ALERTS>" in notice["text"]

@@ -10,9 +10,9 @@ from datetime import timedelta
 import pytest
 
 from bot.alerts import AlertKind, Alerts, AlertView
-from bot.core import Core
 from bot.delivery import DeliveryFailed, Undeliverable
 from bot.permissions import Source, system_actor
+from bot.services import Services
 from tests.factories import make_accounts
 from tests.support import ADMIN, ManualClock
 
@@ -61,14 +61,14 @@ async def no_sleep(_seconds: float) -> None:
     await asyncio.sleep(0)
 
 
-def alerts_for(core: Core, clock: ManualClock, owner: str = "r1") -> Alerts:
+def alerts_for(core: Services, clock: ManualClock, owner: str = "r1") -> Alerts:
     return Alerts(
         core.db, clock, core.settings, core.catalog, core.bulk, owner=owner, sleep=no_sleep
     )
 
 
 @pytest.fixture
-async def broken(core: Core, clock: ManualClock) -> dict:
+async def broken(core: Services, clock: ManualClock) -> dict:
     await core.settings.set_alert_channel(ADMIN, "C0ALERTS")
     main = await core.profiles.create(
         ADMIN, "tiktok", name="Main", secret="tok-main-123456", connected_by="UCONNECTOR"

@@ -35,7 +35,7 @@ def entries(message: dict[str, Any]) -> list[str]:
 
 async def test_entries_show_names_and_each_field_before_and_after(bot, clock):
     data = await seed(bot, clock)
-    core = bot.runtime.core
+    core = bot.services
     first = data["ids"][0]
     tracker = await core.trackers.create(ADMIN, name="Voluum EU", kind="voluum", template="?v=1")
     await core.bulk.set_enabled(ADMIN, [first], False)
@@ -58,7 +58,7 @@ async def test_entries_show_names_and_each_field_before_and_after(bot, clock):
 
 
 async def test_profile_entries_show_credentials_only_as_updated(bot, clock, fake_tiktok):
-    core = bot.runtime.core
+    core = bot.services
     card = await core.profiles.create(
         ADMIN, "tiktok", name="Alice", secret=fake_tiktok.issue_token("alice")
     )
@@ -75,7 +75,7 @@ async def test_profile_entries_show_credentials_only_as_updated(bot, clock, fake
 async def test_people_and_channels_show_as_mentions(bot, clock):
     _, url = await bot.command("admins add <@UMEMBER1|mo>")
     await bot.responses_to(url)  # granted
-    await bot.runtime.core.settings.set_alert_channel(ADMIN, "C0ADOPS")
+    await bot.services.settings.set_alert_channel(ADMIN, "C0ADOPS")
     shown = entries(await audit(bot))
     assert shown[0] == "*setting.alert_channel* · alert channel\nchannel: off → <#C0ADOPS>"
     assert shown[1] == "*role.grant* · <@UMEMBER1>\nrole: admin"
@@ -85,7 +85,7 @@ async def test_a_long_history_pages_with_next(bot, clock):
     data = await seed(bot, clock)
     first = data["ids"][0]
     for n in range(25):
-        await bot.runtime.core.bulk.set_enabled(ADMIN, [first], n % 2 == 1)
+        await bot.services.bulk.set_enabled(ADMIN, [first], n % 2 == 1)
     page_one = await audit(bot, "tiktok-acme-1", user=MEMBER_ID)
     assert len(entries(page_one)) == 20
     _, url = await bot.press(page_one, Action.AUDIT_NEXT, user=MEMBER_ID)
@@ -115,7 +115,7 @@ async def test_a_bulk_operation_is_listed_by_the_id_its_result_shows(bot, clock)
     result = await bulk_result(bot, view["id"])
     short = re.search(r"/adops audit ([0-9a-f]{8})", text_of(result))
     assert short is not None
-    await bot.runtime.core.bulk.set_enabled(ADMIN, [data["ids"][5]], False)  # not in the bulk
+    await bot.services.bulk.set_enabled(ADMIN, [data["ids"][5]], False)  # not in the bulk
 
     for ref in (short[1], short[1].upper()):
         shown = await audit(bot, ref)
@@ -123,7 +123,7 @@ async def test_a_bulk_operation_is_listed_by_the_id_its_result_shows(bot, clock)
         assert [e.split("\n")[0] for e in entries(shown)] == [
             f"*account.archive* · Acme {n:03d} (tiktok-acme-{n})" for n in (3, 2, 1)
         ]
-    async with bot.runtime.core.db.reader() as session:
+    async with bot.services.db.reader() as session:
         full = await session.scalar(
             select(AuditEvent.bulk_id).where(AuditEvent.bulk_id.is_not(None)).limit(1)
         )

@@ -38,8 +38,9 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.wait import WebDriverWait
 from sqlalchemy import func, select
 
+from bot.oauth import CALLBACK_PATH
 from fakes.tiktok import FakeTikTok
-from handlers.oauth import CALLBACK_PATH, COOKIE, COOKIE_PATH
+from handlers.transport.oauth_routes import COOKIE, COOKIE_PATH
 from storage.models import Profile
 from tests.harness import ADMIN_ID, BotUnderTest
 from tests.test_slack_oauth import link_in
@@ -202,11 +203,11 @@ async def test_sign_in_in_a_real_browser_then_the_spent_link_is_refused(
 
     assert urlparse(done.url).path == CALLBACK_PATH
     assert (done.title, done.heading) == ("Connected", "Connected")
-    assert "TikTok 1 is connected." in done.text
+    assert "TikTok 1 is connected and reaches 3 ad account(s)." in done.text
     (dm,) = await bot.slack.wait_for("chat.postMessage")
     assert dm.args["channel"].startswith("D")
     assert "3 ad account(s) reachable, 3 new" in dm.args["text"]
-    async with bot.runtime.core.db.reader() as session:
+    async with bot.services.db.reader() as session:
         (profile,) = (await session.scalars(select(Profile))).all()
     assert profile.connected_by == ADMIN_ID
     assert fake_tiktok.tokens[profile.secret.reveal()] == "alice"
@@ -241,6 +242,6 @@ async def test_sign_in_in_a_real_browser_then_the_spent_link_is_refused(
     replay = await asyncio.to_thread(browser.click_in_slack, link)
     assert (replay.title, replay.heading) == ("This link cannot be used",) * 2
     assert "expired or was already used" in replay.text
-    async with bot.runtime.core.db.reader() as session:
+    async with bot.services.db.reader() as session:
         assert await session.scalar(select(func.count(Profile.id))) == 1
     assert len(bot.slack.calls_to("chat.postMessage")) == 1

@@ -51,7 +51,7 @@ async def remove_in_bulk(bot: BotUnderTest, ids: list[int], tags: str) -> dict[s
 async def test_an_unknown_tag_is_skipped_and_the_known_ones_still_come_off(bot, clock):
     data = await seed(bot, clock)
     first, second = data["ids"][:2]
-    await bot.runtime.core.bulk.add_tags(ADMIN, [first, second], ["client-a", "keep"])
+    await bot.services.bulk.add_tags(ADMIN, [first, second], ["client-a", "keep"])
 
     result = await remove_in_bulk(bot, [first, second], "client-a, no-such-tag")
 
@@ -59,14 +59,14 @@ async def test_an_unknown_tag_is_skipped_and_the_known_ones_still_come_off(bot, 
     assert ":white_check_mark: *2 done* · *0 skipped*" in shown
     assert "No tag named 'no-such-tag'; it was skipped." in shown
     for account_id in (first, second):
-        row = await bot.runtime.core.accounts.get(ADMIN, account_id)
+        row = await bot.services.accounts.get(ADMIN, account_id)
         assert [t.name for t in row.tags] == ["keep"]
 
 
 async def test_a_result_with_nothing_done_shows_a_warning_not_a_tick(bot, clock):
     data = await seed(bot, clock)
     first = data["ids"][0]
-    await bot.runtime.core.bulk.add_tags(ADMIN, [first], ["keep"])
+    await bot.services.bulk.add_tags(ADMIN, [first], ["keep"])
 
     result = await remove_in_bulk(bot, [first], "typo-tag")
 
@@ -74,5 +74,5 @@ async def test_a_result_with_nothing_done_shows_a_warning_not_a_tick(bot, clock)
     assert header == ":warning: *0 done* · *1 skipped*"
     assert ":white_check_mark:" not in text_of(result)
     assert "no such tag" in text_of(result)
-    row = await bot.runtime.core.accounts.get(ADMIN, first)
+    row = await bot.services.accounts.get(ADMIN, first)
     assert [t.name for t in row.tags] == ["keep"]

@@ -59,6 +59,24 @@ def test_run_without_slack_tokens_fails_at_boot(tmp_path: Path):
     assert "SLACK_SIGNING_SECRET is required in HTTP mode" in result.stderr
 
 
+async def until_healthy(port: int, process: subprocess.Popen[str]) -> dict:
+    """/health once it says ok: the web process listens first, and it is healthy once the
+    scheduler it started has shown it is alive."""
+    deadline = time.monotonic() + 30
+    async with aiohttp.ClientSession() as http:
+        while True:
+            assert process.poll() is None, process.stderr.read() if process.stderr else ""
+            assert time.monotonic() < deadline, "the bot never became healthy"
+            try:
+                async with http.get(f"http://127.0.0.1:{port}/health") as response:
+                    if response.status == 200:
+                        found: dict = await response.json()
+                        return found
+            except aiohttp.ClientConnectionError:
+                pass
+            await asyncio.sleep(0.2)
+
+
 async def test_run_serves_health(tmp_path: Path):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -74,18 +92,8 @@ async def test_run_serves_health(tmp_path: Path):
         [sys.executable, "-m", "app", "run"], cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True
     )
     try:
-        deadline = time.monotonic() + 30
-        async with aiohttp.ClientSession() as http:
-            while True:
-                try:
-                    async with http.get(f"http://127.0.0.1:{port}/health") as response:
-                        assert response.status == 200
-                        assert await response.json() == {"status": "ok", "database": "ok"}
-                        break
-                except aiohttp.ClientConnectionError:
-                    assert process.poll() is None, process.stderr.read()
-                    assert time.monotonic() < deadline, "server did not start"
-                    await asyncio.sleep(0.2)
+        health = await until_healthy(port, process)
+        assert health == {"status": "ok", "database": "ok", "scheduler": "ok"}
     finally:
         process.terminate()
         assert process.wait(timeout=20) == 0
@@ -154,11 +162,10 @@ async def test_run_over_socket_mode_answers_commands_and_stops_cleanly(tmp_path:
         )
         assert "envelope_id" in await slack.socket_ack(await slack.push("interactive", clicked))
 
-        async with aiohttp.ClientSession() as http:
-            async with http.get(f"http://127.0.0.1:{port}/health") as response:
-                assert response.status == 200
-            async with http.post(f"http://127.0.0.1:{port}/slack/events", data="x") as response:
-                assert response.status == 404  # no HTTP endpoint for Slack in Socket Mode
+        assert (await until_healthy(port, process))["scheduler"] == "ok"
+        events = f"http://127.0.0.1:{port}/slack/events"
+        async with aiohttp.ClientSession() as http, http.post(events, data="x") as response:
+            assert response.status == 404  # no HTTP endpoint for Slack in Socket Mode
     finally:
         process.terminate()
         code = process.wait(timeout=20)

@@ -31,7 +31,7 @@ async def last_view(bot: BotUnderTest, method: str, count: int = 1) -> dict[str,
 
 
 async def seed(bot: BotUnderTest, clock: ManualClock, count: int = 25) -> list[int]:
-    db = bot.runtime.core.db
+    db = bot.services.db
     main = await make_profile(db, clock(), name="Main")
     return await make_accounts(db, clock(), count, profile_id=main)
 
@@ -61,7 +61,7 @@ async def test_a_row_menu_on_page_three_redraws_page_three_in_place(bot, clock):
     assert updated["replace_original"] is True
     assert "Acme 022 (tiktok-acme-22) turned OFF" in flat(updated)
     assert "Showing 21–25 of 25" in flat(updated) and "Page 3 of 3" in flat(updated)
-    assert not (await bot.runtime.core.accounts.get(ADMIN, target)).enabled
+    assert not (await bot.services.accounts.get(ADMIN, target)).enabled
 
 
 async def test_a_reply_the_response_url_refuses_comes_by_dm(bot, clock):
@@ -83,7 +83,7 @@ async def test_a_reply_the_response_url_refuses_comes_by_dm(bot, clock):
     (posted,) = await bot.slack.wait_for("chat.postMessage")
     assert posted.args["channel"] == "DADMIN1"  # the clicker's DM, opened for it
     assert "archived" in flat(posted.args["blocks"])
-    assert (await bot.runtime.core.accounts.get(ADMIN, ids[0])).archived
+    assert (await bot.services.accounts.get(ADMIN, ids[0])).archived
 
 
 def _option(surface: dict[str, Any], prefix: str) -> str:
@@ -98,7 +98,7 @@ def _option(surface: dict[str, Any], prefix: str) -> str:
 async def test_modals_that_cannot_be_filled_say_why_instead_of_loading_for_ever(bot, clock):
     ids = await seed(bot, clock, 3)
     shown = await listed(bot)
-    await bot.runtime.core.bulk.set_archived(ADMIN, [ids[0]], True)
+    await bot.services.bulk.set_archived(ADMIN, [ids[0]], True)
     await bot.press(shown, Action.ACCOUNT_MENU, f"tags:{ids[0]}:")
     filled = await last_view(bot, "views.update")
     assert "archived; unarchive it first" in flat(filled)
@@ -117,7 +117,7 @@ async def test_a_long_filter_still_opens_bulk_actions(bot, clock):
     full of quotes (each escaped twice) overran; now a key names it."""
     ids = await seed(bot, clock, 3)
     tags = tuple('"' * 60 + str(i) for i in range(5))
-    await bot.runtime.core.bulk.add_tags(ADMIN, [ids[0]], list(tags))
+    await bot.services.bulk.add_tags(ADMIN, [ids[0]], list(tags))
     state = ListState(text='"' * 100, tags=tags)
     await bot.click(p.button(Action.BULK_OPEN, state.encode()))
     filled = await last_view(bot, "views.update")
@@ -127,7 +127,7 @@ async def test_a_long_filter_still_opens_bulk_actions(bot, clock):
 
 async def test_bulk_errors_land_under_inputs_the_form_has(bot, clock):
     """Without active profiles the form has no profile picker; Slack refuses errors for it."""
-    db = bot.runtime.core.db
+    db = bot.services.db
     broken = await make_profile(db, clock(), name="Broken", status="invalid")
     ids = await make_accounts(db, clock(), 2, profile_id=broken)
     shown = await listed(bot)
@@ -162,12 +162,12 @@ async def test_a_bulk_change_redraws_the_list_it_came_from(bot, clock):
     assert redrawn["replace_original"] is True
     assert "Bulk disable: 3 done, 0 skipped" in flat(redrawn)
     assert flat(redrawn).count("*OFF*") == 3
-    assert not any([(await bot.runtime.core.accounts.get(ADMIN, i)).enabled for i in ids])
+    assert not any([(await bot.services.accounts.get(ADMIN, i)).enabled for i in ids])
 
 
 async def test_nothing_done_is_not_shown_as_done(bot, clock):
     ids = await seed(bot, clock, 2)
-    await bot.runtime.core.bulk.set_enabled(ADMIN, ids, False)
+    await bot.services.bulk.set_enabled(ADMIN, ids, False)
     shown = await listed(bot)
     _, url = await bot.press(shown, Action.BULK_OPEN)
     view = await last_view(bot, "views.update")
@@ -190,20 +190,20 @@ async def test_slacks_ssl_check_is_answered(bot):
 
 
 async def test_a_cleared_select_changes_nothing(bot, clock):
-    tracker = await bot.runtime.core.trackers.create(
+    tracker = await bot.services.trackers.create(
         ADMIN, name="Voluum", kind="voluum", template="?cid=__CAMPAIGN_ID__"
     )
-    await bot.runtime.core.trackers.set_integration_default(ADMIN, "tiktok", tracker)
+    await bot.services.trackers.set_integration_default(ADMIN, "tiktok", tracker)
     reply, _ = await bot.click(p.static_select(f"{Action.TRACKER_DEFAULT}.tiktok", None))
     assert reply.status == 200
-    await bot.runtime.background.drain()
-    defaults = await bot.runtime.core.trackers.integration_defaults(ADMIN)
+    await bot.settle()
+    defaults = await bot.services.trackers.integration_defaults(ADMIN)
     assert defaults["tiktok"] is not None and defaults["tiktok"].id == tracker
     assert bot.slack.calls_to("response_url") == []
 
 
 async def test_an_org_wide_install_without_a_team_still_gets_a_sign_in_link(bot, clock):
-    broken = await make_profile(bot.runtime.core.db, clock(), name="Main", status="invalid")
+    broken = await make_profile(bot.services.db, clock(), name="Main", status="invalid")
     _, url = await bot.click(
         p.button(Action.PROFILE_REAUTH, ProfileRef(broken).encode()), org_install=True
     )
@@ -225,30 +225,30 @@ async def test_a_tag_added_while_the_tags_form_is_open_is_not_taken_off(bot, clo
     """Options were keyed by position: a tag that a sync added meanwhile shifted them, and the
     form took off the wrong one."""
     (first,) = await seed(bot, clock, 1)
-    await bot.runtime.core.bulk.add_tags(ADMIN, [first], ["beta", "delta"])
+    await bot.services.bulk.add_tags(ADMIN, [first], ["beta", "delta"])
     shown = await listed(bot)
     await bot.press(shown, Action.ACCOUNT_MENU, f"tags:{first}:")
     view = await last_view(bot, "views.update")
     offered = next(b for b in view["blocks"] if b.get("block_id") == Field.KEEP_TAGS)
     keep = [o["value"] for o in offered["element"]["options"] if "delta" in o["text"]["text"]]
-    await bot.runtime.core.bulk.add_tags(ADMIN, [first], ["alpha"])  # sorts before the others
+    await bot.services.bulk.add_tags(ADMIN, [first], ["alpha"])  # sorts before the others
     reply = await bot.submit(view, {Field.KEEP_TAGS: {INPUT_ACTION: p.selected_many(keep)}})
     assert reply.status == 200
-    await bot.runtime.background.drain()
-    row = await bot.runtime.core.accounts.get(ADMIN, first)
+    await bot.settle()
+    row = await bot.services.accounts.get(ADMIN, first)
     assert sorted(t.name for t in row.tags) == ["alpha", "delta"]
 
 
 async def test_a_form_whose_work_fails_ends_in_an_error_view_not_in_progress(bot, clock):
     """Manage ad accounts turns into "Moving…" on submit; a profile removed meanwhile used to
     leave it there for good, the error arriving by DM."""
-    db = bot.runtime.core.db
+    db = bot.services.db
     main = await make_profile(db, clock(), name="Main")
     spare = await make_profile(db, clock(), name="Spare")
     ids = await make_accounts(db, clock(), 2, profile_id=main, reachable_by=(spare,))
     await bot.click(p.button(Action.PROFILE_MANAGE, ProfileRef(spare).encode()))
     view = await last_view(bot, "views.update")
-    await bot.runtime.core.profiles.remove(ADMIN, spare)
+    await bot.services.profiles.remove(ADMIN, spare)
     reply = await bot.submit(view, {Field.MOVE: {INPUT_ACTION: p.selected_many([str(ids[0])])}})
     assert "Moving" in flat(reply.json["view"])
     ended = await last_view(bot, "views.update", 2)
@@ -259,7 +259,7 @@ async def test_a_form_whose_work_fails_ends_in_an_error_view_not_in_progress(bot
 async def test_an_archived_rows_menu_offers_unarchive_and_its_history(bot, clock):
     """An overflow menu of one option may be refused (slack-blockkit-rules.md §8.4)."""
     (first,) = await seed(bot, clock, 1)
-    await bot.runtime.core.bulk.set_archived(ADMIN, [first], True)
+    await bot.services.bulk.set_archived(ADMIN, [first], True)
     shown = await listed(bot, "accounts status:archived")
     _, url = await bot.press(shown, Action.ACCOUNT_MENU, f"history:{first}:")
     (history,) = await bot.responses_to(url)

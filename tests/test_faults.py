@@ -14,7 +14,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from app import build_runtime
+from app import build_scheduler, build_services
 from bot.clock import utcnow
 from bot.config import Settings
 from bot.runtime import open_database
@@ -54,7 +54,7 @@ async def connect_logins(bot: BotUnderTest, fake: FakeTikTok, count: int) -> dic
         login = f"login{n}"
         fake.add_login(login, 3, prefix=f"Brand{n}")
         token = fake.issue_token(login)
-        card = await bot.runtime.core.profiles.create(
+        card = await bot.services.profiles.create(
             ADMIN, "tiktok", name=f"P{n}", secret=token, connected_by="UADMIN1"
         )
         tokens[card.id] = token
@@ -64,7 +64,7 @@ async def connect_logins(bot: BotUnderTest, fake: FakeTikTok, count: int) -> dic
 async def assert_nothing_falsely_taken(bot: BotUnderTest, accounts_before: list) -> None:
     """No profile falsely invalid, no account falsely flagged or moved, at any moment (the audit
     log would show it), no alert raised twice, and no "stopped working" post."""
-    async with bot.runtime.core.db.reader() as session:
+    async with bot.services.db.reader() as session:
         taken = (
             await session.scalars(
                 select(AuditEvent.action).where(
@@ -96,7 +96,7 @@ async def assert_nothing_falsely_taken(bot: BotUnderTest, accounts_before: list)
 
 
 async def accounts_of(bot: BotUnderTest) -> list:
-    async with bot.runtime.core.db.reader() as session:
+    async with bot.services.db.reader() as session:
         return (
             await session.execute(select(AdAccount.id, AdAccount.profile_id).order_by(AdAccount.id))
         ).all()
@@ -105,9 +105,9 @@ async def accounts_of(bot: BotUnderTest) -> list:
 async def test_flaky_provider_never_makes_a_profile_invalid_nor_loses_an_account(
     bot: BotUnderTest, clock: ManualClock, fake_tiktok: FakeTikTok
 ):
-    await bot.runtime.core.settings.set_alert_channel(ADMIN, "C0ALERTS")
+    await bot.services.settings.set_alert_channel(ADMIN, "C0ALERTS")
     await connect_logins(bot, fake_tiktok, 4)
-    await bot.runtime.scheduler.run_cycle()
+    await bot.scheduler.run_cycle()
     accounts_before = await accounts_of(bot)
     assert len(accounts_before) == 3 * 4
 
@@ -134,7 +134,7 @@ async def test_flaky_provider_never_makes_a_profile_invalid_nor_loses_an_account
         fake_tiktok.fail_rate(path, 0.3, *faults)
     for _ in range(10):
         clock.advance(**CYCLE)
-        await bot.runtime.scheduler.run_cycle()
+        await bot.scheduler.run_cycle()
 
     await assert_nothing_falsely_taken(bot, accounts_before)
     assert fake_tiktok.faults_served >= 10  # the faults really happened
@@ -143,15 +143,16 @@ async def test_flaky_provider_never_makes_a_profile_invalid_nor_loses_an_account
 async def test_flaky_mediago_never_makes_a_profile_invalid_nor_loses_an_account(
     bot: BotUnderTest, clock: ManualClock, fake_mediago: FakeMediaGo
 ):
-    await bot.runtime.core.settings.set_alert_channel(ADMIN, "C0ALERTS")
+    await bot.services.settings.set_alert_channel(ADMIN, "C0ALERTS")
     # Access tokens that are due for renewal at once: every sync logs in, so logins meet faults.
     fake_mediago.expires_in = 60
     for n, level in enumerate(("account", "client", "account")):
         secret = as_basic(f"mg-flaky-{n}")
         fake_mediago.add_credentials(secret, accounts=3, level=level, prefix=f"MG{n}")
-        await bot.runtime.deps.connector.connect_with_keys(
+        await bot.services.connector.connect_with_keys(
             ADMIN, "mediago", key=None, secret=secret, name=f"MG{n}"
         )
+    await bot.settle()  # their first syncs, which the scheduler does
     accounts_before = await accounts_of(bot)
     assert len(accounts_before) == 9
     faults = (
@@ -170,7 +171,7 @@ async def test_flaky_mediago_never_makes_a_profile_invalid_nor_loses_an_account(
         fake_mediago.fail_rate(path, 0.3, *faults)
     for _ in range(6):
         clock.advance(**CYCLE)
-        await bot.runtime.scheduler.run_cycle()
+        await bot.scheduler.run_cycle()
 
     await assert_nothing_falsely_taken(bot, accounts_before)
     assert fake_mediago.faults_served >= 10
@@ -179,15 +180,15 @@ async def test_flaky_mediago_never_makes_a_profile_invalid_nor_loses_an_account(
 async def test_flaky_slack_gets_every_alert_delivered_exactly_once(
     bot: BotUnderTest, clock: ManualClock, fake_tiktok: FakeTikTok
 ):
-    await bot.runtime.core.settings.set_alert_channel(ADMIN, "C0ALERTS")
+    await bot.services.settings.set_alert_channel(ADMIN, "C0ALERTS")
     tokens = await connect_logins(bot, fake_tiktok, 3)
-    await bot.runtime.scheduler.run_cycle()
+    await bot.scheduler.run_cycle()
     bot.slack.fail_rate("chat.postMessage", 0.5, status=500)
     for token in tokens.values():
         fake_tiktok.revoke(token)
     for _ in range(12):
         clock.advance(minutes=5)
-        await bot.runtime.scheduler.run_cycle()
+        await bot.scheduler.run_cycle()
 
     failed = [c for c in bot.slack.calls_to("chat.postMessage") if not c.result.get("ok")]
     assert failed  # Slack did fail some of them
@@ -196,7 +197,7 @@ async def test_flaky_slack_gets_every_alert_delivered_exactly_once(
     assert top_level == sorted(f"TikTok profile P{n} needs attention" for n in range(3)), top_level
     dms = [m for (ch, _), m in bot.slack.messages.items() if ch == "DADMIN1"]
     assert sorted(m["text"] for m in dms) == top_level
-    async with bot.runtime.core.db.reader() as session:
+    async with bot.services.db.reader() as session:
         alerts = (await session.scalars(select(Alert))).all()
     assert len(alerts) == 3 and all(a.ts and a.dm_ts for a in alerts)
 
@@ -224,7 +225,7 @@ async def test_killed_mid_sync_leaves_a_consistent_database_and_no_duplicate_ale
     db = await open_database(settings)
     fake_tiktok.add_login("bob", 4, prefix="Bob")
     alice_token, bob_token = fake_tiktok.issue_token("alice"), fake_tiktok.issue_token("bob")
-    core = build_runtime(settings, db).core
+    core = build_services(settings, db)
     alice = await core.profiles.create(
         ADMIN, "tiktok", name="Alice", secret=alice_token, connected_by="UADMIN1"
     )
@@ -272,12 +273,13 @@ async def test_killed_mid_sync_leaves_a_consistent_database_and_no_duplicate_ale
 
     offset = [timedelta(seconds=settings.sync_interval * 1.2)]
     db = await open_database(settings)
-    restarted = build_runtime(settings, db, clock=lambda: utcnow() + offset[0])
+    restarted = build_services(settings, db, clock=lambda: utcnow() + offset[0])
+    scheduler = build_scheduler(settings, restarted)
     try:
-        report = await restarted.scheduler.run_cycle()
+        report = await scheduler.run_cycle()
         assert report.skipped_claimed == 1 and report.synced == []  # its lease has not expired
         offset[0] += timedelta(minutes=6)
-        report = await restarted.scheduler.run_cycle()
+        report = await scheduler.run_cycle()
         assert [(r.profile_name, r.outcome) for r in report.synced] == [("Bob", "ok")]
         async with db.reader() as session:
             rows = (await session.execute(select(AdAccount.name, AdAccount.profile_id))).all()

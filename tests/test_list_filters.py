@@ -38,7 +38,7 @@ def test_other_words_with_a_colon_are_still_searched_for(word: str):
 
 
 async def test_a_profile_name_with_a_space_is_explained_how_to_quote(bot, clock):
-    db = bot.runtime.core.db
+    db = bot.services.db
     profile = await make_profile(db, clock(), name="TikTok 2")
     await make_accounts(db, clock(), 2, profile_id=profile, prefix="Shop")
     await make_accounts(db, clock(), 1, prefix="Other")
@@ -53,8 +53,8 @@ async def test_a_profile_name_with_a_space_is_explained_how_to_quote(bot, clock)
 
 
 async def test_a_tag_name_with_a_space_is_explained_how_to_quote(bot, clock):
-    (account,) = await make_accounts(bot.runtime.core.db, clock(), 1)
-    await bot.runtime.core.bulk.add_tags(ADMIN, [account], ["VIP client"])
+    (account,) = await make_accounts(bot.services.db, clock(), 1)
+    await bot.services.bulk.add_tags(ADMIN, [account], ["VIP client"])
     message, _ = await list_message(bot, "accounts tag:VIP client")
     assert message["text"] == (
         ":warning: No tag named 'VIP'. If the name has spaces, put it in quotes: "
@@ -65,7 +65,7 @@ async def test_a_tag_name_with_a_space_is_explained_how_to_quote(bot, clock):
 
 
 async def test_a_misspelt_filter_is_answered_not_searched(bot, clock):
-    await make_accounts(bot.runtime.core.db, clock(), 1)
+    await make_accounts(bot.services.db, clock(), 1)
     message, _ = await list_message(bot, "accounts stauts:archived")
     assert message["text"].startswith(
         ":warning: I don't know the filter `stauts:` (did you mean `status:`?). Filters:"

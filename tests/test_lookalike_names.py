@@ -73,11 +73,11 @@ async def test_tags_form_refuses_a_zero_width_space_inline(bot, clock):
     reply = await bot.submit(view, {Field.TAGS: {INPUT_ACTION: p.text_value("client\u200ba")}})
     assert reply.json["response_action"] == "errors"
     assert "U+200B (ZERO WIDTH SPACE)" in reply.json["errors"][Field.TAGS]
-    assert (await bot.runtime.core.accounts.get(ADMIN, data["ids"][0])).tags == ()
+    assert (await bot.services.accounts.get(ADMIN, data["ids"][0])).tags == ()
 
 
 async def test_rename_profile_refuses_a_direction_mark_inline(bot, clock):
-    spare = await make_profile(bot.runtime.core.db, clock(), name="Spare")
+    spare = await make_profile(bot.services.db, clock(), name="Spare")
     _, url = await bot.command("profiles")
     (cards,) = await bot.responses_to(url)
     await bot.click(p.button(Action.PROFILE_RENAME, ProfileRef(spare).encode()), message=cards)
@@ -85,7 +85,7 @@ async def test_rename_profile_refuses_a_direction_mark_inline(bot, clock):
     reply = await bot.submit(view, {Field.NAME: {INPUT_ACTION: p.text_value("Spare\u200f")}})
     assert reply.json["response_action"] == "errors"
     assert "U+200F (RIGHT-TO-LEFT MARK)" in reply.json["errors"][Field.NAME]
-    assert (await bot.runtime.core.profiles.get(ADMIN, spare)).name == "Spare"
+    assert (await bot.services.profiles.get(ADMIN, spare)).name == "Spare"
 
 
 async def test_tracker_form_refuses_a_word_joiner_inline(bot, clock):
@@ -104,4 +104,4 @@ async def test_tracker_form_refuses_a_word_joiner_inline(bot, clock):
     )
     assert reply.json["response_action"] == "errors"
     assert "U+2060 (WORD JOINER)" in reply.json["errors"][Field.NAME]
-    assert await bot.runtime.core.trackers.list_trackers(ADMIN) == []
+    assert await bot.services.trackers.list_trackers(ADMIN) == []

@@ -9,8 +9,8 @@ from pathlib import Path
 import jsonschema
 import yaml
 
-from handlers.http_events import EVENTS_PATH
 from handlers.registry import COMMAND
+from handlers.transport.events import EVENTS_PATH
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = ROOT / "tests" / "data" / "slack-manifest.schema.1.0.0.json"

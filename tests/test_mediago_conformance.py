@@ -29,19 +29,20 @@ async def connect(
 ) -> tuple[int, str]:
     secret = as_basic(raw)
     fake.add_credentials(secret, accounts=3, **kwargs)  # type: ignore[arg-type]
-    connected = await bot.runtime.deps.connector.connect_with_keys(
+    connected = await bot.services.connector.connect_with_keys(
         ADMIN, "mediago", key=None, secret=secret, name="MG"
     )
+    await bot.settle()  # its first sync, which the scheduler does
     return connected.profile.id, secret
 
 
 async def status(bot: BotUnderTest, profile_id: int) -> str:
-    async with bot.runtime.core.db.reader() as session:
+    async with bot.services.db.reader() as session:
         return (await session.get(Profile, profile_id)).status
 
 
 async def lost_rows(bot: BotUnderTest) -> int:
-    async with bot.runtime.core.db.reader() as session:
+    async with bot.services.db.reader() as session:
         return await session.scalar(
             select(func.count())
             .select_from(ProfileAccess)
@@ -65,19 +66,21 @@ async def lost_rows(bot: BotUnderTest) -> int:
 async def test_only_a_credential_refusal_makes_a_mediago_profile_invalid(
     bot: BotUnderTest, clock: ManualClock, fake_mediago: FakeMediaGo, fault: Fault
 ):
-    await bot.runtime.core.settings.set_alert_channel(ADMIN, "C0ALERTS")
+    await bot.services.settings.set_alert_channel(ADMIN, "C0ALERTS")
     profile_id, secret = await connect(bot, fake_mediago)
     fake_mediago.expire_live_tokens()  # the next sync has to log in again
     fake_mediago.fail_next(ACCOUNT_AUTH, fault, 3)
-    report = await bot.runtime.deps.sync.sync_profile(ADMIN, profile_id)
-    await bot.runtime.scheduler.settle_alerts()
+    report = await bot.services.sync.sync_profile(ADMIN, profile_id)
+    await bot.scheduler.settle_alerts()
     assert report.outcome == "transient" and await status(bot, profile_id) == "active"
-    assert bot.slack.calls_to("chat.postMessage") == []
-    assert (await bot.runtime.deps.sync.sync_profile(ADMIN, profile_id)).outcome == "ok"
+    assert [
+        c for c in bot.slack.calls_to("chat.postMessage") if c.args["channel"] == "C0ALERTS"
+    ] == []
+    assert (await bot.services.sync.sync_profile(ADMIN, profile_id)).outcome == "ok"
 
     fake_mediago.revoke(secret)  # now MediaGo really refuses the token
     fake_mediago.expire_live_tokens()
-    report = await bot.runtime.deps.sync.sync_profile(ADMIN, profile_id)
+    report = await bot.services.sync.sync_profile(ADMIN, profile_id)
     assert report.outcome == "invalid" and "invalid api token" in (report.error or "")
 
 
@@ -91,10 +94,10 @@ async def test_an_unreadable_listing_never_takes_access_away(
 ):
     profile_id, _ = await connect(bot, fake_mediago)
     fake_mediago.fail_next(ACCOUNTS, http200(body), 3)
-    report = await bot.runtime.deps.sync.sync_profile(ADMIN, profile_id)
+    report = await bot.services.sync.sync_profile(ADMIN, profile_id)
     assert (report.outcome, report.found) == ("transient", 0)
     clock.advance(minutes=17)
-    assert (await bot.runtime.deps.sync.sync_profile(ADMIN, profile_id)).found == 3
+    assert (await bot.services.sync.sync_profile(ADMIN, profile_id)).found == 3
     assert await lost_rows(bot) == 0
 
 
@@ -104,7 +107,7 @@ async def test_rows_under_result_are_read_as_newsbreakmaster_reads_them(
     profile_id, secret = await connect(bot, fake_mediago)
     rows = [{"account_id": i, "account_name": n} for i, n in fake_mediago.tokens[secret].accounts]
     fake_mediago.fail_next(ACCOUNTS, http200({"code": 0, "result": rows}))
-    report = await bot.runtime.deps.sync.sync_profile(ADMIN, profile_id)
+    report = await bot.services.sync.sync_profile(ADMIN, profile_id)
     assert (report.outcome, report.found, report.lost) == ("ok", 3, ())
 
 
@@ -113,7 +116,7 @@ async def test_a_5xx_at_the_client_level_does_not_stop_the_account_level_login(
 ):
     fake_mediago.fail_next(CLIENT_AUTH, Fault(status=502), 3)
     profile_id, _ = await connect(bot, fake_mediago)
-    async with bot.runtime.core.db.reader() as session:
+    async with bot.services.db.reader() as session:
         assert (await session.get(Profile, profile_id)).meta["level"] == "account"
 
 
@@ -122,7 +125,7 @@ async def test_a_client_token_whose_listing_fails_falls_back_to_the_account_list
 ):
     profile_id, _ = await connect(bot, fake_mediago, "mg-client-token", level="client")
     fake_mediago.fail_next(CLIENT_ACCOUNTS, Fault(status=500), 3)
-    report = await bot.runtime.deps.sync.sync_profile(ADMIN, profile_id)
+    report = await bot.services.sync.sync_profile(ADMIN, profile_id)
     assert (report.outcome, report.found) == ("ok", 3)
     assert fake_mediago.calls(ACCOUNTS)  # asked at the account level
 
@@ -132,35 +135,36 @@ async def test_operate_too_much_is_a_rate_limit_never_a_refusal(
 ):
     profile_id, _ = await connect(bot, fake_mediago)
     fake_mediago.fail_next(ACCOUNTS, operate_too_much("ReportFlowLimit"), 3)
-    report = await bot.runtime.deps.sync.sync_profile(ADMIN, profile_id)
+    report = await bot.services.sync.sync_profile(ADMIN, profile_id)
     assert report.outcome == "transient" and "rate limited" in (report.error or "")
     fake_mediago.clear_faults()
     fake_mediago.fail_next(ACCOUNTS, http200({"code": 1, "message": "IpLimit.operateTooMuch"}))
-    assert (await bot.runtime.deps.sync.sync_profile(ADMIN, profile_id)).outcome == "ok"
+    assert (await bot.services.sync.sync_profile(ADMIN, profile_id)).outcome == "ok"
     assert await status(bot, profile_id) == "active"
 
 
 async def test_a_token_renewed_by_another_tool_twice_in_an_hour_tells_the_admin_why(
     bot: BotUnderTest, clock: ManualClock, fake_mediago: FakeMediaGo
 ):
-    await bot.runtime.core.settings.set_alert_channel(ADMIN, "C0ALERTS")
+    await bot.services.settings.set_alert_channel(ADMIN, "C0ALERTS")
     profile_id, secret = await connect(bot, fake_mediago)
+    connected = len(bot.slack.calls_to("chat.postMessage"))  # the first sync's answer
     for _ in range(4):
         fake_mediago.renew_elsewhere(secret)  # the other tool's renewal kills the bot's token
         clock.advance(minutes=20)
-        report = await bot.runtime.deps.sync.sync_profile(ADMIN, profile_id)
+        report = await bot.services.sync.sync_profile(ADMIN, profile_id)
         assert report.outcome == "ok"
-        await bot.runtime.scheduler.settle_alerts()
-    async with bot.runtime.core.db.reader() as session:
+        await bot.scheduler.settle_alerts()
+    async with bot.services.db.reader() as session:
         alerts = (await session.scalars(select(Alert))).all()
     assert [a.kind for a in alerts] == ["contention"]
-    posts = [c.args for c in bot.slack.calls_to("chat.postMessage")]
+    posts = [c.args for c in bot.slack.calls_to("chat.postMessage")][connected:]
     (dm,) = [p["channel"] for p in posts if p["channel"] != "C0ALERTS"]
     assert [p["channel"] for p in posts] == ["C0ALERTS", dm] and dm.startswith("D")
     assert all("another tool is using the same API token" in str(p) for p in posts)
     assert secret not in str(bot.slack.calls)
 
     clock.advance(days=1, hours=1)  # a quiet day: nobody else renews any more
-    await bot.runtime.deps.sync.sync_profile(ADMIN, profile_id)
-    await bot.runtime.scheduler.settle_alerts()
+    await bot.services.sync.sync_profile(ADMIN, profile_id)
+    await bot.scheduler.settle_alerts()
     assert {c.args["channel"] for c in bot.slack.calls_to("chat.update")} == {"C0ALERTS", dm}

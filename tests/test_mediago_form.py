@@ -29,7 +29,7 @@ def values(name: str = "", key: str = "", secret: str = "") -> dict[str, dict[st
 async def submit(bot: BotUnderTest, profile_id: int | None, form: dict) -> str:
     """Submit the form (for a new profile, or to update `profile_id`); the text of the view it
     ends on (the result, or the form again with the refusal)."""
-    card = await bot.runtime.core.profiles.get(ADMIN, profile_id) if profile_id else None
+    card = await bot.services.profiles.get(ADMIN, profile_id) if profile_id else None
     view = mediago_credentials_modal(
         ModalContext(profile_id=profile_id, provider="mediago"), profile=card
     )
@@ -37,6 +37,7 @@ async def submit(bot: BotUnderTest, profile_id: int | None, form: dict) -> str:
     reply = await bot.submit(view, form)
     assert reply.status == 200 and reply.json["response_action"] == "update"
     updates = await bot.slack.wait_for("views.update", before + 1)
+    await bot.settle()  # and the first sync the scheduler does for saved credentials
     return str(updates[-1].args["view"])
 
 
@@ -49,7 +50,7 @@ def basics_sent(fake: FakeMediaGo) -> list[str]:
 
 
 async def stored(bot: BotUnderTest, profile_id: int) -> Profile:
-    async with bot.runtime.core.db.reader() as session:
+    async with bot.services.db.reader() as session:
         return await session.get(Profile, profile_id)
 
 
@@ -60,7 +61,7 @@ async def test_a_single_token_is_accepted_in_either_field_and_never_paired(
     fake_mediago.add_credentials(token, accounts=2)
     text = await submit(bot, None, values(name="Single", secret=token))
     assert "2 ad account(s) reachable" in text
-    (card,) = await bot.runtime.core.profiles.list_profiles(ADMIN)
+    (card,) = await bot.services.profiles.list_profiles(ADMIN)
     other = as_basic("mg-single-token-2")
     fake_mediago.add_credentials(other, accounts=1)
     text = await submit(bot, card.id, values(name="Single", key=other))  # the token in "Key"
@@ -78,7 +79,7 @@ async def test_a_key_and_secret_pair_is_tried_as_a_pair_first(
     text = await submit(bot, None, values(name="Pair", key="ak-0000000123", secret="sk-456"))
     assert "3 ad account(s) reachable" in text
     assert basics_sent(fake_mediago)[0] == as_basic("ak-0000000123:sk-456")
-    (card,) = await bot.runtime.core.profiles.list_profiles(ADMIN)
+    (card,) = await bot.services.profiles.list_profiles(ADMIN)
     assert card.key_hint == "••••0123"
 
 
@@ -88,8 +89,8 @@ async def test_a_refused_form_saves_neither_the_new_name_nor_anything_else(
     good = as_basic("mg-good-token")
     fake_mediago.add_credentials(good, accounts=1)
     await submit(bot, None, values(name="Before", secret=good))
-    (card,) = await bot.runtime.core.profiles.list_profiles(ADMIN)
-    async with bot.runtime.core.db.reader() as session:
+    (card,) = await bot.services.profiles.list_profiles(ADMIN)
+    async with bot.services.db.reader() as session:
         audits = len((await session.scalars(select(AuditEvent))).all())
 
     text = await submit(bot, card.id, values(name="After", secret="wrong-token"))
@@ -97,7 +98,7 @@ async def test_a_refused_form_saves_neither_the_new_name_nor_anything_else(
     assert "rejected these credentials" in text and "wrong-token" not in text
     row = await stored(bot, card.id)
     assert (row.name, row.secret.reveal()) == ("Before", good)
-    async with bot.runtime.core.db.reader() as session:
+    async with bot.services.db.reader() as session:
         assert len((await session.scalars(select(AuditEvent))).all()) == audits
 
 
@@ -108,11 +109,11 @@ async def test_accepted_name_and_credentials_land_in_one_change(
     fake_mediago.add_credentials(first, accounts=1)
     fake_mediago.add_credentials(second, accounts=1)
     await submit(bot, None, values(name="Old name", secret=first))
-    (card,) = await bot.runtime.core.profiles.list_profiles(ADMIN)
+    (card,) = await bot.services.profiles.list_profiles(ADMIN)
     await submit(bot, card.id, values(name="New name", secret=second))
     row = await stored(bot, card.id)
     assert (row.name, row.secret.reveal()) == ("New name", second)
-    async with bot.runtime.core.db.reader() as session:
+    async with bot.services.db.reader() as session:
         events = (
             await session.scalars(select(AuditEvent).where(AuditEvent.target_id == str(card.id)))
         ).all()
@@ -125,7 +126,7 @@ async def test_blank_fields_keep_what_the_profile_holds(
 ):
     fake_mediago.add_credentials(as_basic("ak-00000-keep:sk-old"), accounts=1)
     await submit(bot, None, values(name="Kept", key="ak-00000-keep", secret="sk-old"))
-    (card,) = await bot.runtime.core.profiles.list_profiles(ADMIN)
+    (card,) = await bot.services.profiles.list_profiles(ADMIN)
     view = mediago_credentials_modal(ModalContext(profile_id=card.id), profile=card)
     assert "Leave empty to keep it" in str(view) and "••••keep" in str(view)
 

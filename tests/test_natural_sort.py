@@ -78,7 +78,7 @@ def shown_order(payload: object, names: list[str]) -> list[str]:
 
 
 async def test_accounts_list_typeahead_and_manage_view_sort_naturally(bot, clock):
-    db = bot.runtime.core.db
+    db = bot.services.db
     main = await make_profile(db, clock(), name="Main")
     other = await make_profile(db, clock(), name="Other")
     await named_accounts(db, clock(), NAMES, main)
@@ -109,11 +109,11 @@ async def test_accounts_list_typeahead_and_manage_view_sort_naturally(bot, clock
 
 
 async def test_profiles_and_trackers_sort_naturally(bot, clock):
-    db = bot.runtime.core.db
+    db = bot.services.db
     for name in ("TikTok 10", "TikTok 2", "TikTok 1"):
         await make_profile(db, clock(), name=name)
     for name in ("RT 12", "RT 3"):
-        await bot.runtime.core.trackers.create(ADMIN, name=name, kind="redtrack", template="?r=1")
+        await bot.services.trackers.create(ADMIN, name=name, kind="redtrack", template="?r=1")
     _, url = await bot.command("profiles")
     (cards,) = await bot.responses_to(url)
     assert shown_order(cards, ["TikTok 1", "TikTok 2", "TikTok 10"]) == [

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from fakes import slack_payloads as p
 from fakes.tiktok import FakeTikTok
-from handlers.oauth import COOKIE
+from handlers.transport.oauth_routes import COOKIE
 from storage.models import Profile
 from tests.harness import ADMIN_ID, MEMBER_ID, BotUnderTest
 from tests.test_slack_oauth import link_in
@@ -46,7 +46,7 @@ async def refused_callback(bot: BotUnderTest, fake_tiktok: FakeTikTok, url: str,
     assert status == 403
     assert "<h1>Not connected</h1>" in page
     assert fake_tiktok.tokens == tokens  # the code was never exchanged
-    async with bot.runtime.core.db.reader() as session:
+    async with bot.services.db.reader() as session:
         assert await session.scalar(select(func.count(Profile.id))) == 0
     return page
 

@@ -54,7 +54,7 @@ class World:
 
 
 async def build_world(bot: BotUnderTest, clock: ManualClock, fake_mediago: FakeMediaGo) -> World:
-    core = bot.runtime.core
+    core = bot.services
     db = core.db
     main = await make_profile(db, clock(), name="Main")
     backup = await make_profile(db, clock(), name="Backup")
@@ -64,7 +64,7 @@ async def build_world(bot: BotUnderTest, clock: ManualClock, fake_mediago: FakeM
     await core.roles.grant_admin(ADMIN, GRANTED_ADMIN)
     tracker = await core.trackers.create(ADMIN, name="Voluum", kind="voluum", template="?a=1")
     await core.profiles.mark_invalid(system_actor(), main, "token revoked")
-    await bot.runtime.alerts.reconcile()
+    await bot.services.alerts.reconcile()
     async with db.reader() as session:
         alert = await session.scalar(select(Alert.id).where(Alert.profile_id == main))
     fake_mediago.add_credentials(as_basic("mg-good-credentials"), accounts=1)
@@ -84,7 +84,7 @@ async def digest(db: Database) -> dict[str, list[tuple[Any, ...]]]:
 
 
 async def settle(bot: BotUnderTest) -> None:
-    await bot.runtime.background.drain()
+    await bot.settle()
     await asyncio.sleep(0.15)  # listeners run on after their ack
 
 
@@ -96,7 +96,7 @@ async def had_effect(bot: BotUnderTest, before: dict, views: int) -> bool:
     """Whether the admin's request changed a row or opened a modal (its work runs after the
     ack, so give it a moment)."""
     for _ in range(100):
-        if opened(bot) > views or await digest(bot.runtime.core.db) != before:
+        if opened(bot) > views or await digest(bot.services.db) != before:
             return True
         await asyncio.sleep(0.05)
     return False
@@ -135,13 +135,13 @@ async def replies_to(bot: BotUnderTest, url: str) -> str:
 async def test_members_cannot_run_mutating_commands(bot, clock, fake_mediago, case):
     await build_world(bot, clock, fake_mediago)
     text = MUTATING_COMMANDS[case]
-    before, views = await digest(bot.runtime.core.db), opened(bot)
+    before, views = await digest(bot.services.db), opened(bot)
     posted = len(bot.slack.calls_to("chat.postMessage"))
     reply, url = await bot.command(text, user=MEMBER_ID)
     await settle(bot)
     assert reply.status == 200
     assert DENIAL in reply.text + await replies_to(bot, url)
-    assert await digest(bot.runtime.core.db) == before and opened(bot) == views
+    assert await digest(bot.services.db) == before and opened(bot) == views
     assert len(bot.slack.calls_to("chat.postMessage")) == posted  # nothing posted anywhere
 
     reply, url = await bot.command(text)
@@ -201,12 +201,12 @@ def test_every_button_is_in_the_matrix():
 async def test_members_cannot_press_mutating_buttons(bot, clock, fake_mediago, case):
     world = await build_world(bot, clock, fake_mediago)
     action = BUTTONS[case](world)
-    before, views = await digest(bot.runtime.core.db), opened(bot)
+    before, views = await digest(bot.services.db), opened(bot)
     reply, url = await bot.click(action, user=MEMBER_ID, message=world.listing)
     await settle(bot)
     assert reply.status == 200
     assert DENIAL in await replies_to(bot, url)
-    assert await digest(bot.runtime.core.db) == before and opened(bot) == views
+    assert await digest(bot.services.db) == before and opened(bot) == views
 
     reply, url = await bot.click(action, message=world.listing)
     await settle(bot)
@@ -301,13 +301,13 @@ async def test_members_cannot_submit_modals(bot, clock, fake_mediago, modal):
     view = await view_for(bot, modal)
     await settle(bot)
     values = case.values(world)
-    before = await digest(bot.runtime.core.db)
+    before = await digest(bot.services.db)
 
     refused = await bot.submit(view, values, user=MEMBER_ID)
     await settle(bot)
     assert refused.json["response_action"] == "update"
     assert DENIAL in str(refused.json["view"])
-    assert await digest(bot.runtime.core.db) == before
+    assert await digest(bot.services.db) == before
 
     accepted = await bot.submit(view, values)
     await settle(bot)

@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from bot.core import Core
 from bot.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from bot.services import Services
 from storage.models import AuditEvent, Profile
 from tests.factories import make_accounts, make_profile
 from tests.support import ADMIN, MEMBER, ManualClock
 
 
-async def test_oauth_profile_gets_a_default_name_and_stores_the_token(core: Core):
+async def test_oauth_profile_gets_a_default_name_and_stores_the_token(core: Services):
     first = await core.profiles.create(ADMIN, "tiktok", secret="tok-aaaaaaaaaaaaaaaa")
     second = await core.profiles.create(ADMIN, "tiktok", secret="tok-bbbbbbbbbbbbbbbb")
     assert (first.name, second.name) == ("TikTok 1", "TikTok 2")
@@ -22,7 +22,7 @@ async def test_oauth_profile_gets_a_default_name_and_stores_the_token(core: Core
         assert stored.secret.reveal() == "tok-aaaaaaaaaaaaaaaa"
 
 
-async def test_mediago_profile_keeps_key_and_secret_and_shows_only_a_hint(core: Core):
+async def test_mediago_profile_keeps_key_and_secret_and_shows_only_a_hint(core: Services):
     card = await core.profiles.create(
         ADMIN, "mediago", name="Client A", key="key-123456789012", secret="s3cr3t-value-xyz"
     )
@@ -31,7 +31,7 @@ async def test_mediago_profile_keeps_key_and_secret_and_shows_only_a_hint(core: 
         await core.profiles.create(ADMIN, "tiktok", key="k-1234567890", secret="t-1234567890")
 
 
-async def test_profile_names_are_unique_per_provider_case_insensitively(core: Core):
+async def test_profile_names_are_unique_per_provider_case_insensitively(core: Services):
     await core.profiles.create(ADMIN, "mediago", name="Main", key="k", secret="s-1")
     with pytest.raises(Conflict):
         await core.profiles.create(ADMIN, "mediago", name="  mAIN ", key="k", secret="s-2")
@@ -39,7 +39,7 @@ async def test_profile_names_are_unique_per_provider_case_insensitively(core: Co
     assert other.name == "Main"
 
 
-async def test_reauthentication_replaces_the_token_in_place(core: Core, clock: ManualClock):
+async def test_reauthentication_replaces_the_token_in_place(core: Services, clock: ManualClock):
     card = await core.profiles.create(ADMIN, "tiktok", name="Login", secret="old-token-000000")
     ids = await make_accounts(core.db, clock(), 2, profile_id=card.id)
     await core.bulk.add_tags(ADMIN, ids, ["brand"])
@@ -65,7 +65,9 @@ async def test_reauthentication_replaces_the_token_in_place(core: Core, clock: M
         await core.profiles.update_credentials(ADMIN, card.id, provider="mediago", secret="x")
 
 
-async def test_invalid_status_records_reason_and_first_time_once(core: Core, clock: ManualClock):
+async def test_invalid_status_records_reason_and_first_time_once(
+    core: Services, clock: ManualClock
+):
     card = await core.profiles.create(ADMIN, "tiktok", secret="tok-1234567890")
     first_seen = clock()
     assert await core.profiles.mark_invalid(ADMIN, card.id, "revoked") is True
@@ -119,7 +121,7 @@ async def test_manage_view_has_two_sections_and_saving_moves_accounts(core, cloc
     assert view.using_total == 4
 
 
-async def test_profile_changes_are_audited_without_secrets(core: Core):
+async def test_profile_changes_are_audited_without_secrets(core: Services):
     card = await core.profiles.create(ADMIN, "mediago", name="A", key="key-1", secret="sek-abc-1")
     await core.profiles.update_credentials(
         ADMIN, card.id, provider="mediago", key="key-2", secret="sek-abc-2"
@@ -134,7 +136,7 @@ async def test_profile_changes_are_audited_without_secrets(core: Core):
     assert "sek-abc" not in text and "key-" not in text
 
 
-async def test_members_cannot_change_profiles(core: Core):
+async def test_members_cannot_change_profiles(core: Services):
     card = await core.profiles.create(ADMIN, "tiktok", secret="tok-1234567890")
     for call in (
         core.profiles.rename(MEMBER, card.id, "X"),
@@ -151,13 +153,13 @@ async def test_members_cannot_change_profiles(core: Core):
     ("name", "error"),
     [("", "cannot be empty"), ("a" * 81, "limit is 80"), ("bad\u202ename", "cannot be shown")],
 )
-async def test_bad_profile_names_are_refused(core: Core, name: str, error: str):
+async def test_bad_profile_names_are_refused(core: Services, name: str, error: str):
     with pytest.raises(InvalidInput, match=error):
         await core.profiles.create(ADMIN, "tiktok", name=name, secret="tok-1234567890")
     assert await core.profiles.list_profiles(ADMIN) == []
 
 
-async def test_resolve_profile_by_name_or_number(core: Core):
+async def test_resolve_profile_by_name_or_number(core: Services):
     card = await core.profiles.create(ADMIN, "tiktok", name="Main", secret="tok-1234567890")
     assert (await core.profiles.resolve(ADMIN, "main")).id == card.id
     assert (await core.profiles.resolve(ADMIN, f"#{card.id}")).id == card.id

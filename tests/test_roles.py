@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from bot.core import Core
 from bot.errors import Conflict, PermissionDenied
 from bot.permissions import Permission, Role, UserFacts, decide_role
 from bot.roles import RoleService
+from bot.services import Services
 from storage.models import AuditEvent
 from tests.support import ADMIN, MEMBER
 
@@ -40,7 +40,7 @@ def test_permissions_per_role():
     assert info.value.permission == Permission.MANAGE
 
 
-async def test_granting_and_revoking_admins(core: Core):
+async def test_granting_and_revoking_admins(core: Services):
     assert await core.roles.role_of(UserFacts("UNEW")) == Role.MEMBER
     await core.roles.grant_admin(ADMIN, "UNEW")
     assert await core.roles.role_of(UserFacts("UNEW")) == Role.ADMIN
@@ -59,7 +59,7 @@ async def test_granting_and_revoking_admins(core: Core):
     assert actions == ["role.grant", "role.revoke"]
 
 
-async def test_a_grant_on_another_replica_applies_within_the_cache_lifetime(core: Core, clock):
+async def test_a_grant_on_another_replica_applies_within_the_cache_lifetime(core: Services, clock):
     now = [0.0]
     here = RoleService(core.db, clock, frozenset(), grants_ttl=10, monotonic=lambda: now[0])
     there = RoleService(core.db, clock, frozenset(), grants_ttl=10, monotonic=lambda: now[0])
@@ -74,7 +74,7 @@ async def test_a_grant_on_another_replica_applies_within_the_cache_lifetime(core
     assert await here.role_of(UserFacts("UNEW")) == Role.MEMBER
 
 
-async def test_alert_channel_setting_overrides_the_configured_default(core: Core):
+async def test_alert_channel_setting_overrides_the_configured_default(core: Services):
     assert await core.settings.alert_channel() is None
     await core.settings.set_alert_channel(ADMIN, "C0ALERTS")
     assert await core.settings.alert_channel() == "C0ALERTS"

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import Text, select, type_coerce
 
 from bot.config import Settings
-from bot.core import Core
 from bot.runtime import open_database
+from bot.services import Services
 from storage.db import Database
 from storage.keys import rotate_keys, verify_secrets
 from storage.models import Profile
@@ -38,7 +38,7 @@ async def test_no_plaintext_in_the_sqlite_file_or_logs(tmp_path: Path, caplog):
     settings = Settings.from_env({"ADOPS_DATA_DIR": str(tmp_path)})
     db = await open_database(settings)
     db.engine.echo = True
-    core = Core(db)
+    core = Services(db)
     tiktok = await core.profiles.create(ADMIN, "tiktok", secret=TOKEN)
     mediago = await core.profiles.create(
         ADMIN, "mediago", name="MG", key=API_KEY, secret=API_SECRET
@@ -60,7 +60,7 @@ async def test_no_plaintext_in_the_sqlite_file_or_logs(tmp_path: Path, caplog):
 async def test_rotate_keys_moves_every_secret_to_the_newest_key(db_url: str, tmp_path: Path):
     old, new = Keyring.generate_key(), Keyring.generate_key()
     db = Database(db_url, Keyring([old]))
-    core = Core(db)
+    core = Services(db)
     for n in range(5):
         await core.profiles.create(ADMIN, "mediago", name=f"P{n}", key=f"k{n}", secret=f"s-{n}")
     await db.dispose()
@@ -90,7 +90,7 @@ async def test_rotate_keys_moves_every_secret_to_the_newest_key(db_url: str, tmp
 async def test_start_is_refused_when_no_key_can_read_the_stored_secrets(tmp_path: Path):
     settings = Settings.from_env({"ADOPS_DATA_DIR": str(tmp_path)})
     db = await open_database(settings)
-    await Core(db).profiles.create(ADMIN, "tiktok", secret=TOKEN)
+    await Services(db).profiles.create(ADMIN, "tiktok", secret=TOKEN)
     await db.dispose()
 
     stranger = Settings.from_env(
@@ -151,14 +151,14 @@ async def test_after_the_real_flows_no_secret_is_in_the_database_file_logs_or_sl
     )
     (checked,) = await bot.slack.wait_for("views.update")
     assert "2 ad account(s) reachable" in repr(checked.args["view"])
-    await bot.runtime.core.settings.set_alert_channel(ADMIN, "C0ALERTS")
-    await bot.runtime.scheduler.run_cycle()
+    await bot.services.settings.set_alert_channel(ADMIN, "C0ALERTS")
+    await bot.scheduler.run_cycle()
     tiktok_tokens = list(fake_tiktok.tokens)
     session_token = fake_mediago.tokens[as_basic(mediago_secret)].live
     fake_tiktok.revoke(login="alice")
-    await bot.runtime.scheduler.run_cycle()
+    await bot.scheduler.run_cycle()
     assert bot.slack.calls_to("chat.postMessage")  # the alert went out
-    await bot.runtime.background.drain()
+    await bot.settle()
 
     plaintexts = [
         *tiktok_tokens,

@@ -60,7 +60,7 @@ async def test_scripted_tour_from_connect_to_a_resolved_alert(tmp_path: Path):
     text = await run_script(tmp_path, FULL_TOUR)
 
     connected = between(text, "admin> :press Sign in with TikTok", "admin> /adops accounts")
-    assert "🌐 Connected — TikTok 1 is connected." in connected
+    assert "🌐 Connected — TikTok 1 is connected and reaches 5 ad account(s)." in connected
     assert "DM from adops" in connected
     assert "Connected TikTok 1 (TikTok): 5 ad account(s) reachable, 5 new." in connected
 

@@ -63,7 +63,7 @@ async def test_bad_signatures_are_refused_and_nothing_runs(bot: BotUnderTest, he
     assert reply.status == 401
     assert bot.slack.calls == []
     assert (
-        await bot.runtime.core.roles.admins(__import__("tests.support").support.ADMIN)
+        await bot.services.roles.admins(__import__("tests.support").support.ADMIN)
     ).granted == ()
 
 
@@ -82,7 +82,7 @@ async def test_members_are_told_which_permission_they_lack(bot: BotUnderTest):
     assert reply.status == 200
     (response,) = await bot.responses_to(url)
     assert "adops admin permission" in response["text"]
-    assert (await bot.runtime.core.roles.admins(ADMIN)).granted == ()
+    assert (await bot.services.roles.admins(ADMIN)).granted == ()
 
 
 async def test_workspace_owner_is_not_admin_when_admins_are_configured(bot: BotUnderTest):

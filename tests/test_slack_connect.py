@@ -38,13 +38,13 @@ def strangers(fake_slack: FakeSlack) -> None:
 
 
 async def alert_in_shared_channel(bot: BotUnderTest, clock: ManualClock, tiktok: FakeTikTok):
-    core = bot.runtime.core
+    core = bot.services
     await core.settings.set_alert_channel(ADMIN, SHARED)
     token = tiktok.issue_token("alice")
     await core.profiles.create(ADMIN, "tiktok", name="Alice", secret=token)
     tiktok.revoke(token)
-    await bot.runtime.scheduler.run_cycle()
-    await bot.runtime.background.drain()
+    await bot.scheduler.run_cycle()
+    await bot.settle()
     (alert,) = [m for (channel, _), m in bot.slack.messages.items() if channel == SHARED]
     return alert
 

@@ -40,7 +40,7 @@ def text_of(payload: Any) -> str:
 
 
 async def seed(bot: BotUnderTest, clock: ManualClock) -> dict[str, Any]:
-    db = bot.runtime.core.db
+    db = bot.services.db
     main = await make_profile(db, clock(), name="Main")
     backup = await make_profile(db, clock(), name="Backup")
     ids = await make_accounts(db, clock(), 12, profile_id=main, reachable_by=(backup,))
@@ -88,12 +88,12 @@ async def test_row_menu_toggles_and_archives_and_the_list_follows(bot, clock):
     assert reply.status == 200
     (updated,) = await bot.responses_to(url)
     assert "turned OFF" in text_of(updated) and updated["replace_original"] is True
-    assert not (await bot.runtime.core.accounts.get(ADMIN, first)).enabled
+    assert not (await bot.services.accounts.get(ADMIN, first)).enabled
 
     _, url = await bot.press(updated, Action.ACCOUNT_MENU, f"archive:{first}:")
     (archived,) = await bot.responses_to(url)
     assert "Acme 001" not in text_of(archived["blocks"][1:])
-    page = await bot.runtime.core.accounts.list_accounts(ADMIN, AccountFilter(status="archived"))
+    page = await bot.services.accounts.list_accounts(ADMIN, AccountFilter(status="archived"))
     assert [r.id for r in page.rows] == [first]
 
     _, url = await bot.press(updated, Action.ACCOUNT_MENU, f"archive:{first}:")  # a stale list
@@ -102,7 +102,7 @@ async def test_row_menu_toggles_and_archives_and_the_list_follows(bot, clock):
     listed, _ = await list_message(bot, "accounts status:archived")
     _, url = await bot.press(listed, Action.ACCOUNT_MENU, f"unarchive:{first}:")
     await bot.responses_to(url)
-    assert not (await bot.runtime.core.accounts.get(ADMIN, first)).archived
+    assert not (await bot.services.accounts.get(ADMIN, first)).archived
 
 
 async def test_members_cannot_use_row_menus(bot, clock):
@@ -113,13 +113,13 @@ async def test_members_cannot_use_row_menus(bot, clock):
     )
     (refusal,) = await bot.responses_to(url)
     assert "adops admin permission" in refusal["text"]
-    assert not (await bot.runtime.core.accounts.get(ADMIN, data["ids"][0])).archived
+    assert not (await bot.services.accounts.get(ADMIN, data["ids"][0])).archived
 
 
 async def test_tags_editor(bot, clock):
     data = await seed(bot, clock)
     first = data["ids"][0]
-    await bot.runtime.core.bulk.add_tags(ADMIN, [first], ["old", "keep"])
+    await bot.services.bulk.add_tags(ADMIN, [first], ["old", "keep"])
     message, _ = await list_message(bot)
     await bot.click(p.overflow(Action.ACCOUNT_MENU, row_op_value("tags", first)), message=message)
     view = await opened_view(bot)
@@ -145,13 +145,13 @@ async def test_tags_editor(bot, clock):
     )
     assert ok.status == 200 and ok.text == ""
     await bot.slack.wait_for("response_url", 2)
-    row = await bot.runtime.core.accounts.get(ADMIN, first)
+    row = await bot.services.accounts.get(ADMIN, first)
     assert sorted(t.name for t in row.tags) == ["keep", "new one", "Ünïcode 🚀"]
 
 
 async def test_change_profile_offers_only_profiles_with_access(bot, clock):
     data = await seed(bot, clock)
-    await make_profile(bot.runtime.core.db, clock(), name="Stranger")
+    await make_profile(bot.services.db, clock(), name="Stranger")
     message, _ = await list_message(bot)
     first = data["ids"][0]
     await bot.click(
@@ -162,7 +162,7 @@ async def test_change_profile_offers_only_profiles_with_access(bot, clock):
     assert offered == ["Backup"]
     await bot.submit(view, {Field.PROFILE: {INPUT_ACTION: p.selected(str(data["backup"]))}})
     await bot.slack.wait_for("response_url", 2)
-    assert (await bot.runtime.core.accounts.get(ADMIN, first)).profile_name == "Backup"
+    assert (await bot.services.accounts.get(ADMIN, first)).profile_name == "Backup"
 
 
 async def test_tracker_settings_and_trackers_page(bot, clock):
@@ -182,7 +182,7 @@ async def test_tracker_settings_and_trackers_page(bot, clock):
         },
     )
     await bot.slack.wait_for("response_url", 2)
-    (tracker,) = await bot.runtime.core.trackers.list_trackers(ADMIN)
+    (tracker,) = await bot.services.trackers.list_trackers(ADMIN)
 
     _, url = await bot.command("trackers")
     (page,) = await bot.responses_to(url)
@@ -192,7 +192,7 @@ async def test_tracker_settings_and_trackers_page(bot, clock):
     await bot.press(page, picker["action_id"], choice["value"])
     await bot.responses_to(url, 1)
     await bot.slack.wait_for("response_url", 4)
-    row = await bot.runtime.core.accounts.get(ADMIN, data["ids"][0])
+    row = await bot.services.accounts.get(ADMIN, data["ids"][0])
     assert (row.tracker.tracker_name, row.tracker.tracker_source) == ("Voluum EU", "default")
 
     message, _ = await list_message(bot)
@@ -212,7 +212,7 @@ async def test_tracker_settings_and_trackers_page(bot, clock):
         },
     )
     for _ in range(100):
-        row = await bot.runtime.core.accounts.get(ADMIN, data["ids"][0])
+        row = await bot.services.accounts.get(ADMIN, data["ids"][0])
         if row.tracker.paused:
             break
         await __import__("asyncio").sleep(0.02)
@@ -221,7 +221,7 @@ async def test_tracker_settings_and_trackers_page(bot, clock):
 
 async def test_bulk_actions_with_typeahead_and_per_account_results(bot, clock):
     data = await seed(bot, clock)
-    await bot.runtime.core.bulk.set_enabled(ADMIN, [data["ids"][1]], False)
+    await bot.services.bulk.set_enabled(ADMIN, [data["ids"][1]], False)
     message, _ = await list_message(bot)
     await bot.click(
         p.button(Action.BULK_OPEN, find(message, Action.BULK_OPEN)["value"]), message=message
@@ -257,7 +257,7 @@ async def test_bulk_actions_with_typeahead_and_per_account_results(bot, clock):
         await __import__("asyncio").sleep(0.02)
     assert result is not None and "2 done" in text_of(result) and "1 skipped" in text_of(result)
     assert "already OFF" in text_of(result)
-    async with bot.runtime.core.db.reader() as session:
+    async with bot.services.db.reader() as session:
         bulk_ids = {
             r.bulk_id
             for r in (
@@ -284,9 +284,7 @@ async def test_bulk_apply_to_the_whole_filtered_list(bot, clock):
         },
     )
     for _ in range(100):
-        page = await bot.runtime.core.accounts.list_accounts(
-            ADMIN, AccountFilter(status="archived")
-        )
+        page = await bot.services.accounts.list_accounts(ADMIN, AccountFilter(status="archived"))
         if page.total:
             break
         await __import__("asyncio").sleep(0.02)
@@ -295,7 +293,7 @@ async def test_bulk_apply_to_the_whole_filtered_list(bot, clock):
 
 async def test_profiles_cards_manage_rename_remove(bot, clock):
     data = await seed(bot, clock)
-    spare = await make_profile(bot.runtime.core.db, clock(), name="Spare")
+    spare = await make_profile(bot.services.db, clock(), name="Spare")
     _, url = await bot.command("profiles")
     (cards,) = await bot.responses_to(url)
     assert "Accounts using it" in text_of(cards)
@@ -317,10 +315,10 @@ async def test_profiles_cards_manage_rename_remove(bot, clock):
         view, {Field.MOVE: {INPUT_ACTION: p.selected_many([str(i) for i in data["ids"][:2]])}}
     )
     for _ in range(100):
-        if (await bot.runtime.core.profiles.get(ADMIN, data["backup"])).accounts_using == 2:
+        if (await bot.services.profiles.get(ADMIN, data["backup"])).accounts_using == 2:
             break
         await __import__("asyncio").sleep(0.02)
-    assert (await bot.runtime.core.profiles.get(ADMIN, data["backup"])).accounts_using == 2
+    assert (await bot.services.profiles.get(ADMIN, data["backup"])).accounts_using == 2
 
     await bot.click(p.button(Action.PROFILE_RENAME, ProfileRef(spare).encode()), message=cards)
     view = await opened_view(bot, 2)
@@ -331,7 +329,7 @@ async def test_profiles_cards_manage_rename_remove(bot, clock):
     (refusal,) = await bot.responses_to(url)
     assert "move them to another profile first" in refusal["text"]
     for _ in range(100):
-        if (await bot.runtime.core.profiles.get(ADMIN, spare)).name == "Spare EU":
+        if (await bot.services.profiles.get(ADMIN, spare)).name == "Spare EU":
             break
         await __import__("asyncio").sleep(0.02)
     _, url = await bot.click(
@@ -364,21 +362,28 @@ async def test_connect_mediago_checks_with_the_provider_first(
     assert "wrong-secret" not in text_of(update.args["view"])
     name_block = next(b for b in update.args["view"]["blocks"] if b.get("block_id") == Field.NAME)
     assert name_block["element"]["initial_value"] == "MG Client"  # typed again for nothing else
-    async with bot.runtime.core.db.reader() as session:
+    async with bot.services.db.reader() as session:
         assert (await session.scalars(select(Profile))).all() == []
 
     values[Field.SECRET] = {INPUT_ACTION: p.text_value(good)}
     await bot.submit(view, values)
     updates = await bot.slack.wait_for("views.update", 2)
-    assert "2 ad account(s) reachable, 2 new" in text_of(updates[-1].args["view"])
+    assert "2 ad account(s) reachable. Syncing them now" in text_of(updates[-1].args["view"])
+    await bot.settle()  # the first sync, in the scheduler, answers by DM
+    (answer,) = [
+        c for c in bot.slack.calls_to("chat.postMessage") if c.args["channel"] == "DADMIN1"
+    ]
+    assert (
+        "Connected *MG Client* (MediaGo): 2 ad account(s) reachable, 2 new" in answer.args["text"]
+    )
     assert all(good not in text_of(c.args) for c in bot.slack.calls)
-    (card,) = await bot.runtime.core.profiles.list_profiles(ADMIN)
+    (card,) = await bot.services.profiles.list_profiles(ADMIN)
     assert (card.name, card.accounts_using) == ("MG Client", 2)
 
 
 async def test_sync_command_pulls_new_accounts(bot, clock, fake_tiktok):
     token = fake_tiktok.issue_token("alice")
-    card = await bot.runtime.core.profiles.create(ADMIN, "tiktok", name="Alice", secret=token)
+    card = await bot.services.profiles.create(ADMIN, "tiktok", name="Alice", secret=token)
     _, url = await bot.command("sync alice")
     responses = await bot.responses_to(url, 2)
     assert "3 account(s) reachable, 3 new" in responses[-1]["blocks"][0]["text"]["text"]
@@ -386,21 +391,21 @@ async def test_sync_command_pulls_new_accounts(bot, clock, fake_tiktok):
     _, url = await bot.command("sync")
     responses = await bot.responses_to(url, 2)
     assert "4 account(s) reachable, 1 new" in text_of(responses[-1])
-    assert (await bot.runtime.core.profiles.get(ADMIN, card.id)).accounts_using == 4
+    assert (await bot.services.profiles.get(ADMIN, card.id)).accounts_using == 4
 
 
 async def test_alerts_audit_and_admins_commands(bot, clock):
     data = await seed(bot, clock)
     _, url = await bot.command("alerts here", channel="C0ADOPS")
     await bot.responses_to(url)
-    assert await bot.runtime.core.settings.alert_channel() == "C0ADOPS"
+    assert await bot.services.settings.alert_channel() == "C0ADOPS"
     _, url = await bot.command("alerts here", channel="D0DM")
     assert "need a channel" in (await bot.responses_to(url))[0]["text"]
     _, url = await bot.command("alerts <#C0OTHER|ad-ops>")
     await bot.responses_to(url)
-    assert await bot.runtime.core.settings.alert_channel() == "C0OTHER"
+    assert await bot.services.settings.alert_channel() == "C0OTHER"
 
-    await bot.runtime.core.bulk.set_archived(ADMIN, [data["ids"][0]], True)
+    await bot.services.bulk.set_archived(ADMIN, [data["ids"][0]], True)
     _, url = await bot.command("audit tiktok-acme-1")
     (audit,) = await bot.responses_to(url)
     assert "account.archive" in text_of(audit) and "<@UADMIN1>" in text_of(audit)
@@ -418,27 +423,27 @@ async def test_alerts_audit_and_admins_commands(bot, clock):
 async def test_stale_row_menu_on_a_since_archived_account_explains_itself(bot, clock):
     data = await seed(bot, clock)
     message, _ = await list_message(bot)
-    await bot.runtime.core.bulk.set_archived(ADMIN, [data["ids"][0]], True)
+    await bot.services.bulk.set_archived(ADMIN, [data["ids"][0]], True)
     await bot.click(
         p.overflow(Action.ACCOUNT_MENU, row_op_value("tags", data["ids"][0])), message=message
     )
     (update,) = await bot.slack.wait_for("views.update")
     assert "is archived; unarchive it first" in text_of(update.args["view"])
-    assert (await bot.runtime.core.accounts.get(ADMIN, data["ids"][0])).tags == ()
+    assert (await bot.services.accounts.get(ADMIN, data["ids"][0])).tags == ()
 
 
 async def test_buttons_of_a_since_removed_profile_say_so_and_change_nothing(bot, clock):
     data = await seed(bot, clock)
-    spare = await make_profile(bot.runtime.core.db, clock(), name="Spare")
+    spare = await make_profile(bot.services.db, clock(), name="Spare")
     _, url = await bot.command("profiles")
     (cards,) = await bot.responses_to(url)
-    await bot.runtime.core.profiles.remove(ADMIN, spare)
-    async with bot.runtime.core.db.reader() as session:
+    await bot.services.profiles.remove(ADMIN, spare)
+    async with bot.services.db.reader() as session:
         audited = len((await session.scalars(select(AuditEvent))).all())
 
     # Sync shows its progress line first; every button ends with the same plain answer.
     for action, count in (
-        (Action.PROFILE_SYNC, 2),
+        (Action.PROFILE_SYNC, 1),
         (Action.PROFILE_REMOVE, 1),
         (Action.PROFILE_REAUTH, 1),
     ):
@@ -449,7 +454,7 @@ async def test_buttons_of_a_since_removed_profile_say_so_and_change_nothing(bot,
     await bot.click(p.button(Action.PROFILE_RENAME, ProfileRef(spare).encode()), message=cards)
     (updated,) = await bot.slack.wait_for("views.update")
     assert "That profile no longer exists." in str(updated.args["view"]["blocks"])
-    async with bot.runtime.core.db.reader() as session:
+    async with bot.services.db.reader() as session:
         assert len((await session.scalars(select(AuditEvent))).all()) == audited
         assert {p.id for p in (await session.scalars(select(Profile))).all()} == {
             data["main"],

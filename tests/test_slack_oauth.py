@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from bot.permissions import system_actor
 from fakes.tiktok import FakeTikTok
-from handlers.oauth import COOKIE
+from handlers.transport.oauth_routes import COOKIE
 from storage.models import AccountTag, AdAccount, Profile
 from tests.harness import MEMBER_ID, BotUnderTest
 from tests.support import ADMIN, ManualClock
@@ -60,7 +60,7 @@ async def test_connect_tiktok_round_trip_ends_with_a_dm(bot: BotUnderTest, fake_
     (dm,) = await bot.slack.wait_for("chat.postMessage")
     assert dm.args["channel"].startswith("D")
     assert "3 ad account(s) reachable, 3 new" in dm.args["text"]
-    async with bot.runtime.core.db.reader() as session:
+    async with bot.services.db.reader() as session:
         (profile,) = (await session.scalars(select(Profile))).all()
         assert profile.connected_by == "UADMIN1"
         assert await session.scalar(select(func.count(AdAccount.id))) == 3
@@ -80,7 +80,7 @@ async def test_callback_refuses_replay_missing_cookie_and_wrong_browser(bot: Bot
     assert (await get(bot, callback, cookie)).status == 200
     replay = await get(bot, callback, cookie)
     assert replay.status == 400
-    async with bot.runtime.core.db.reader() as session:
+    async with bot.services.db.reader() as session:
         assert await session.scalar(select(func.count(Profile.id))) == 1
 
 
@@ -95,19 +95,19 @@ async def test_tickets_are_single_use_and_expire(bot: BotUnderTest, clock: Manua
     clock.advance(minutes=11)
     expired = await get(bot, link)
     assert expired.status == 400
-    async with bot.runtime.core.db.reader() as session:
+    async with bot.services.db.reader() as session:
         assert await session.scalar(select(func.count(Profile.id))) == 0
 
 
 async def test_reauthenticate_updates_the_same_profile(bot: BotUnderTest, fake_tiktok: FakeTikTok):
     callback, cookie, _ = await start_flow(bot)
     await get(bot, callback, cookie)
-    async with bot.runtime.core.db.reader() as session:
+    async with bot.services.db.reader() as session:
         (profile,) = (await session.scalars(select(Profile))).all()
     old_token = profile.secret.reveal()
     fake_tiktok.revoke(old_token)
-    await bot.runtime.core.profiles.mark_invalid(system_actor(), profile.id, "revoked")
-    ticket = await bot.runtime.deps.tickets.issue(
+    await bot.services.profiles.mark_invalid(system_actor(), profile.id, "revoked")
+    ticket = await bot.services.tickets.issue(
         ADMIN,
         provider="tiktok",
         purpose="reauth",
@@ -119,7 +119,7 @@ async def test_reauthenticate_updates_the_same_profile(bot: BotUnderTest, fake_t
     assert (
         await get(bot, consent.headers["Location"], started.cookies[COOKIE].value)
     ).status == 200
-    async with bot.runtime.core.db.reader() as session:
+    async with bot.services.db.reader() as session:
         (again,) = (await session.scalars(select(Profile))).all()
     assert again.id == profile.id and again.status == "active"
     assert again.secret.reveal() != old_token

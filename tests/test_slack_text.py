@@ -20,8 +20,8 @@ def shown(payload: dict[str, Any]) -> str:
 
 
 async def test_search_text_is_matched_as_it_was_typed(bot: BotUnderTest, clock: ManualClock):
-    await make_accounts(bot.runtime.core.db, clock(), 2, prefix="Shoes & Boots")
-    await make_accounts(bot.runtime.core.db, clock(), 1, prefix="Shoes Outlet", start=10)
+    await make_accounts(bot.services.db, clock(), 2, prefix="Shoes & Boots")
+    await make_accounts(bot.services.db, clock(), 1, prefix="Shoes Outlet", start=10)
     sent = p.command_text(bot.slack, "accounts shoes & boots")
     assert sent == "accounts shoes &amp; boots"  # what Slack sends for it
     _, url = await bot.command(sent)
@@ -56,23 +56,23 @@ async def test_typed_text_quoted_back_cannot_ping_or_link(bot: BotUnderTest):
 async def test_a_profile_named_like_a_broadcast_never_pings_a_channel(
     bot: BotUnderTest, clock: ManualClock, fake_tiktok: FakeTikTok
 ):
-    core = bot.runtime.core
+    core = bot.services
     await core.settings.set_alert_channel(ADMIN, "C0ALERTS")
     token = fake_tiktok.issue_token("alice")
     card = await core.profiles.create(
         ADMIN, "tiktok", name=BROADCAST_NAME, secret=token, connected_by="UADMIN1"
     )
-    await bot.runtime.scheduler.run_cycle()
+    await bot.scheduler.run_cycle()
     fake_tiktok.revoke(token)
     clock.advance(minutes=17)
-    await bot.runtime.scheduler.run_cycle()  # the alert, in the channel and by DM
+    await bot.scheduler.run_cycle()  # the alert, in the channel and by DM
     clock.advance(hours=2)
-    await bot.runtime.scheduler.run_cycle()  # a reminder in the thread
+    await bot.scheduler.run_cycle()  # a reminder in the thread
     await core.profiles.update_credentials(
         ADMIN, card.id, provider="tiktok", secret=fake_tiktok.issue_token("alice")
     )
-    await bot.runtime.scheduler.settle_alerts()  # the alert turns into "resolved"
-    await bot.runtime.background.drain()
+    await bot.scheduler.settle_alerts()  # the alert turns into "resolved"
+    await bot.settle()
 
     sent = [c for c in bot.slack.calls if c.method in ("chat.postMessage", "chat.update")]
     alerts = [c for c in sent if c.args.get("channel") == "C0ALERTS"]

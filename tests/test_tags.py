@@ -6,15 +6,15 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.accounts import AccountFilter
-from bot.core import Core
 from bot.errors import InvalidInput
+from bot.services import Services
 from bot.tags import add_auto_tags, clean_tag
 from storage.models import Tag
 from tests.factories import make_accounts
 from tests.support import ADMIN, ManualClock
 
 
-async def test_tags_are_trimmed_and_case_insensitively_unique(core: Core, clock: ManualClock):
+async def test_tags_are_trimmed_and_case_insensitively_unique(core: Services, clock: ManualClock):
     a, b = await make_accounts(core.db, clock(), 2)
     await core.bulk.add_tags(ADMIN, [a], ["  VIP  Client "])
     result = await core.bulk.add_tags(ADMIN, [a, b], ["vip client", "Straße"])
@@ -51,7 +51,7 @@ def test_bad_tags_are_refused_with_a_reason(name: str, error: str):
         clean_tag(name)
 
 
-async def test_tag_filter_and_removal(core: Core, clock: ManualClock):
+async def test_tag_filter_and_removal(core: Services, clock: ManualClock):
     a, b = await make_accounts(core.db, clock(), 2)
     await core.bulk.add_tags(ADMIN, [a, b], ["team-1", "brand"])
     result = await core.bulk.remove_tags(ADMIN, [a, b], ["TEAM-1"])

@@ -26,14 +26,14 @@ async def connect(
     bot: BotUnderTest, fake: FakeTikTok, login: str = "alice", name: str = "Alice"
 ) -> tuple[int, str]:
     token = fake.issue_token(login)
-    card = await bot.runtime.core.profiles.create(
+    card = await bot.services.profiles.create(
         ADMIN, "tiktok", name=name, secret=token, connected_by="UADMIN1"
     )
     return card.id, token
 
 
 async def scalar(bot: BotUnderTest, query):  # type: ignore[no-untyped-def]
-    async with bot.runtime.core.db.reader() as session:
+    async with bot.services.db.reader() as session:
         return await session.scalar(query)
 
 
@@ -51,7 +51,7 @@ async def actions(bot: BotUnderTest, action: str) -> int:
 
 
 async def profile(bot: BotUnderTest, profile_id: int) -> Profile:
-    async with bot.runtime.core.db.reader() as session:
+    async with bot.services.db.reader() as session:
         return await session.get(Profile, profile_id)
 
 
@@ -67,13 +67,13 @@ async def test_a_missing_permission_never_flags_accounts_nor_writes_audit_rows(
     bot: BotUnderTest, clock: ManualClock, fake_tiktok: FakeTikTok
 ):
     profile_id, _ = await connect(bot, fake_tiktok)
-    await bot.runtime.scheduler.run_cycle()
+    await bot.scheduler.run_cycle()
     denied = fake_tiktok.logins["alice"].advertisers[1]
     fake_tiktok.deny_permission(denied)
     reports = []
     for _ in range(3):
         clock.advance(**CYCLE)
-        reports += (await bot.runtime.scheduler.run_cycle()).synced
+        reports += (await bot.scheduler.run_cycle()).synced
     assert await lost_rows(bot) == 0 and await actions(bot, "account.access_lost") == 0
     assert [(r.outcome, r.unrefreshed, r.lost) for r in reports] == [("ok", 1, ())] * 3
     assert (
@@ -92,18 +92,18 @@ async def test_a_missing_permission_never_flags_accounts_nor_writes_audit_rows(
 async def test_the_apps_own_credentials_refused_raise_one_app_alert_and_leave_profiles_alone(
     bot: BotUnderTest, clock: ManualClock, fake_tiktok: FakeTikTok
 ):
-    await bot.runtime.core.settings.set_alert_channel(ADMIN, "C0ALERTS")
+    await bot.services.settings.set_alert_channel(ADMIN, "C0ALERTS")
     fake_tiktok.add_login("bob", 2)
     await connect(bot, fake_tiktok)
     await connect(bot, fake_tiktok, "bob", "Bob")
-    await bot.runtime.scheduler.run_cycle()
+    await bot.scheduler.run_cycle()
     configured = fake_tiktok.app_secret
     fake_tiktok.app_secret = "rotated-at-tiktok-0042"  # the bot still sends the old one: 40101
     for _ in range(3):
         clock.advance(**CYCLE)
-        report = await bot.runtime.scheduler.run_cycle()
+        report = await bot.scheduler.run_cycle()
         assert {r.outcome for r in report.synced} == {"app"}
-    async with bot.runtime.core.db.reader() as session:
+    async with bot.services.db.reader() as session:
         assert set((await session.scalars(select(Profile.status))).all()) == {"active"}
         alerts = (await session.scalars(select(Alert))).all()
     assert [(a.kind, a.profile_id, a.subject) for a in alerts] == [("app", None, "app:tiktok")]
@@ -114,13 +114,13 @@ async def test_the_apps_own_credentials_refused_raise_one_app_alert_and_leave_pr
 
     fake_tiktok.app_secret = configured
     clock.advance(**CYCLE)
-    await bot.runtime.scheduler.run_cycle()
+    await bot.scheduler.run_cycle()
     (update,) = bot.slack.calls_to("chat.update")
     assert "Resolved" in update.args["text"] and "accepted the bot's app again" in str(update.args)
 
     fake_tiktok.blocked = True  # 40113
     clock.advance(**CYCLE)
-    await bot.runtime.scheduler.run_cycle()
+    await bot.scheduler.run_cycle()
     assert len(channel_posts(bot)) == 2 and "TIKTOK_APP_ID" in str(channel_posts(bot)[-1])
 
 
@@ -128,14 +128,14 @@ async def test_per_batch_refusals_fail_that_advertiser_only(
     bot: BotUnderTest, clock: ManualClock, fake_tiktok: FakeTikTok
 ):
     profile_id, _ = await connect(bot, fake_tiktok)
-    await bot.runtime.deps.sync.sync_profile(ADMIN, profile_id)
+    await bot.services.sync.sync_profile(ADMIN, profile_id)
     first, second, third = fake_tiktok.logins["alice"].advertisers
     fake_tiktok.refuse(
         second, 40119, "Developer and advertisers do not belong to the same company."
     )
     fake_tiktok.refuse(third, 40106, f"The core user is invalid for advertiser {third}.")
     fake_tiktok.advertisers[first].name = "Renamed at TikTok"
-    report = await bot.runtime.deps.sync.sync_profile(ADMIN, profile_id)
+    report = await bot.services.sync.sync_profile(ADMIN, profile_id)
     names = dict(await scalar_all(bot, select(AdAccount.external_id, AdAccount.name)))
     assert names[first] == "Renamed at TikTok"
     assert (await profile(bot, profile_id)).status == "active" and await lost_rows(bot) == 0
@@ -143,13 +143,13 @@ async def test_per_batch_refusals_fail_that_advertiser_only(
     fake_tiktok.allow(second)
     fake_tiktok.allow(third)
     fake_tiktok.fail_next(INFO, error_envelope(40002, "Time format should be %Y-%m-%d"))
-    report = await bot.runtime.deps.sync.sync_profile(ADMIN, profile_id)
+    report = await bot.services.sync.sync_profile(ADMIN, profile_id)
     assert (report.outcome, report.unrefreshed) == ("ok", 3)
     assert (await profile(bot, profile_id)).status == "active" and await lost_rows(bot) == 0
 
 
 async def scalar_all(bot: BotUnderTest, query):  # type: ignore[no-untyped-def]
-    async with bot.runtime.core.db.reader() as session:
+    async with bot.services.db.reader() as session:
         return (await session.execute(query)).all()
 
 
@@ -159,10 +159,10 @@ async def test_a_per_minute_limit_is_waited_out_for_five_minutes_by_every_profil
     fake_tiktok.add_login("bob", 2)
     alice, _ = await connect(bot, fake_tiktok)
     bob, _ = await connect(bot, fake_tiktok, "bob", "Bob")
-    await bot.runtime.scheduler.run_cycle()
+    await bot.scheduler.run_cycle()
     fake_tiktok.fail_next(GET, app_limit("QPM", fake_tiktok.app_id))
     clock.advance(**CYCLE)
-    report = await bot.runtime.scheduler.run_cycle()
+    report = await bot.scheduler.run_cycle()
     (limited,) = [r for r in report.synced if r.error and "QPM" in r.error]  # not retried
     assert limited.outcome == "transient" and limited.retry_at == clock() + timedelta(minutes=5)
     for pid in (alice, bob):
@@ -171,31 +171,31 @@ async def test_a_per_minute_limit_is_waited_out_for_five_minutes_by_every_profil
     asked = len(fake_tiktok.calls(GET))
     clock.advance(minutes=4)
     for pid in (alice, bob):  # "Sync now" inside the wait asks TikTok nothing
-        assert (await bot.runtime.deps.sync.sync_profile(ADMIN, pid)).outcome == "transient"
+        assert (await bot.services.sync.sync_profile(ADMIN, pid)).outcome == "transient"
     assert len(fake_tiktok.calls(GET)) == asked
     clock.advance(minutes=2)
-    assert (await bot.runtime.deps.sync.sync_profile(ADMIN, alice)).outcome == "ok"
+    assert (await bot.services.sync.sync_profile(ADMIN, alice)).outcome == "ok"
 
 
 async def test_a_daily_limit_is_waited_out_until_midnight_utc_with_one_alert(
     bot: BotUnderTest, clock: ManualClock, fake_tiktok: FakeTikTok
 ):
-    await bot.runtime.core.settings.set_alert_channel(ADMIN, "C0ALERTS")
+    await bot.services.settings.set_alert_channel(ADMIN, "C0ALERTS")
     profile_id, _ = await connect(bot, fake_tiktok)
-    await bot.runtime.scheduler.run_cycle()
+    await bot.scheduler.run_cycle()
     fake_tiktok.fail_next(GET, app_limit("QPD", fake_tiktok.app_id))
     clock.advance(**CYCLE)
-    await bot.runtime.scheduler.run_cycle()
+    await bot.scheduler.run_cycle()
     midnight = datetime(2026, 11, 2, tzinfo=UTC)
     row = await profile(bot, profile_id)
     assert row.status == "active" and row.next_sync_at >= midnight
     for _ in range(3):
         clock.advance(hours=2)
-        await bot.runtime.scheduler.run_cycle()
+        await bot.scheduler.run_cycle()
     (post,) = channel_posts(bot)
     assert "daily limit" in str(post) and "00:00 UTC" in str(post)
     clock.now = midnight + timedelta(minutes=30)
-    report = await bot.runtime.scheduler.run_cycle()
+    report = await bot.scheduler.run_cycle()
     assert [r.outcome for r in report.synced] == ["ok"]
     (update,) = bot.slack.calls_to("chat.update")
     assert "Resolved" in update.args["text"]
@@ -206,9 +206,9 @@ async def test_a_reply_without_a_usable_list_flags_nothing(
     bot: BotUnderTest, clock: ManualClock, fake_tiktok: FakeTikTok, shape: str
 ):
     profile_id, _ = await connect(bot, fake_tiktok)
-    await bot.runtime.deps.sync.sync_profile(ADMIN, profile_id)
+    await bot.services.sync.sync_profile(ADMIN, profile_id)
     fake_tiktok.fail_next(GET, without_list(shape), 3)
-    report = await bot.runtime.deps.sync.sync_profile(ADMIN, profile_id)
+    report = await bot.services.sync.sync_profile(ADMIN, profile_id)
     assert report.outcome == "transient" and "no list" in (report.error or "")
     assert await lost_rows(bot) == 0
 
@@ -236,9 +236,9 @@ async def test_removing_a_profile_revokes_its_token_and_refuses_when_it_cannot(
     profile_id, token = await connect(bot, fake_tiktok, "nobody", "Empty")
     fake_tiktok.fail_next("oauth2/revoke_token/", gateway_timeout(), 3)
     with pytest.raises(Conflict, match="nothing was removed"):
-        await bot.runtime.core.profiles.remove(ADMIN, profile_id)
+        await bot.services.profiles.remove(ADMIN, profile_id)
     assert token in fake_tiktok.tokens and (await profile(bot, profile_id)) is not None
-    await bot.runtime.core.profiles.remove(ADMIN, profile_id)
+    await bot.services.profiles.remove(ADMIN, profile_id)
     assert token not in fake_tiktok.tokens
     (call,) = [c for c in fake_tiktok.calls("oauth2/revoke_token/") if c.body][-1:]
     assert call.body == {
@@ -246,7 +246,7 @@ async def test_removing_a_profile_revokes_its_token_and_refuses_when_it_cannot(
         "secret": fake_tiktok.app_secret,
         "access_token": token,
     }
-    async with bot.runtime.core.db.reader() as session:
+    async with bot.services.db.reader() as session:
         event = await session.scalar(
             select(AuditEvent).where(AuditEvent.action == "profile.remove")
         )
@@ -256,11 +256,11 @@ async def test_removing_a_profile_revokes_its_token_and_refuses_when_it_cannot(
 async def test_a_sandbox_app_is_told_plainly_once(
     bot: BotUnderTest, clock: ManualClock, fake_tiktok: FakeTikTok
 ):
-    await bot.runtime.core.settings.set_alert_channel(ADMIN, "C0ALERTS")
+    await bot.services.settings.set_alert_channel(ADMIN, "C0ALERTS")
     profile_id, _ = await connect(bot, fake_tiktok)
     fake_tiktok.sandbox = True
     for _ in range(2):
-        report = await bot.runtime.scheduler.run_cycle()
+        report = await bot.scheduler.run_cycle()
         clock.advance(**CYCLE)
     assert [r.outcome for r in report.synced] == ["app"]
     assert (await profile(bot, profile_id)).status == "active"
@@ -271,11 +271,11 @@ async def test_a_sandbox_app_is_told_plainly_once(
 async def test_provider_text_is_capped_and_stripped_before_it_is_stored_or_posted(
     bot: BotUnderTest, clock: ManualClock, fake_tiktok: FakeTikTok
 ):
-    await bot.runtime.core.settings.set_alert_channel(ADMIN, "C0ALERTS")
+    await bot.services.settings.set_alert_channel(ADMIN, "C0ALERTS")
     profile_id, token = await connect(bot, fake_tiktok)
     leak = f"Access token {token} is revoked; secret={fake_tiktok.app_secret} " + "x " * 2000
     fake_tiktok.fail_next(GET, error_envelope(40105, leak))
-    await bot.runtime.scheduler.run_cycle()
+    await bot.scheduler.run_cycle()
     row = await profile(bot, profile_id)
     assert row.status == "invalid" and len(row.status_reason) <= 500
     assert "[redacted]" in row.status_reason

@@ -6,7 +6,7 @@ import asyncio
 
 from sqlalchemy import text
 
-from bot.core import Core
+from bot.services import Services
 from bot.sync import SyncEngine
 from bot.token_cache import DatabaseTokenCache
 from fakes.mediago import FakeMediaGo, as_basic
@@ -18,7 +18,7 @@ FAST = RetryPolicy(attempts=2, total=2, base=0.01, cap=0.02)
 
 
 def replica(
-    core: Core, clock: ManualClock, fake: FakeMediaGo
+    core: Services, clock: ManualClock, fake: FakeMediaGo
 ) -> tuple[SyncEngine, MediaGoProvider]:
     provider = MediaGoProvider(
         MediaGoConfig.from_env(fake.env()),
@@ -30,7 +30,7 @@ def replica(
 
 
 async def test_replicas_share_one_live_token_instead_of_revoking_each_other(
-    core: Core, clock: ManualClock, fake_mediago: FakeMediaGo
+    core: Services, clock: ManualClock, fake_mediago: FakeMediaGo
 ):
     secret = as_basic("shared-api-token")
     issued = fake_mediago.add_credentials(secret, accounts=2)
@@ -60,7 +60,7 @@ async def test_replicas_share_one_live_token_instead_of_revoking_each_other(
 
 
 async def test_the_session_token_is_encrypted_in_the_row(
-    core: Core, clock: ManualClock, fake_mediago: FakeMediaGo
+    core: Services, clock: ManualClock, fake_mediago: FakeMediaGo
 ):
     secret = as_basic("another-api-token")
     fake_mediago.add_credentials(secret, accounts=1)

@@ -23,7 +23,7 @@ from tests.test_slack_features import find, list_message, opened_view, seed, tex
 
 async def make_trackers(bot: BotUnderTest, clock: ManualClock, count: int) -> list[int]:
     """Trackers "Tracker 001"…, straight into the database (as many as a busy team keeps)."""
-    async with bot.runtime.core.db.transaction() as session:
+    async with bot.services.db.transaction() as session:
         await session.execute(
             insert(Tracker),
             [
@@ -67,7 +67,7 @@ async def test_an_override_past_the_first_99_trackers_survives_a_save(bot, clock
     account = data["ids"][0]
     trackers = await make_trackers(bot, clock, 150)
     far = trackers[139]  # "Tracker 140": beyond what one list of options holds
-    core = bot.runtime.core
+    core = bot.services
     await core.trackers.set_integration_default(ADMIN, "tiktok", trackers[0])
     await core.bulk.set_tracker(ADMIN, [account], TrackerSettings(tracker_id=far))
 
@@ -88,7 +88,7 @@ async def test_an_override_past_the_first_99_trackers_survives_a_save(bot, clock
 async def test_the_default_picker_and_bulk_form_offer_every_tracker(bot, clock):
     await seed(bot, clock)
     trackers = await make_trackers(bot, clock, 150)
-    await bot.runtime.core.trackers.set_integration_default(ADMIN, "tiktok", trackers[139])
+    await bot.services.trackers.set_integration_default(ADMIN, "tiktok", trackers[139])
     _, url = await bot.command("trackers")
     (page,) = await bot.responses_to(url)
     picker = find(page, f"{Action.TRACKER_DEFAULT}.tiktok")
@@ -113,7 +113,7 @@ async def test_the_default_picker_and_bulk_form_offer_every_tracker(bot, clock):
 async def test_long_tracker_names_stay_distinguishable_in_a_menu(bot, clock):
     data = await seed(bot, clock)
     stem = "Voluum tracker for the EMEA performance team, campaign group of the north "
-    core = bot.runtime.core
+    core = bot.services
     a = await core.trackers.create(ADMIN, name=stem + "sweden", kind="voluum", template="?a=1")
     b = await core.trackers.create(ADMIN, name=stem + "norway", kind="voluum", template="?b=1")
     view = await tracker_settings(bot, data["ids"][0])
@@ -123,7 +123,7 @@ async def test_long_tracker_names_stay_distinguishable_in_a_menu(bot, clock):
 
 
 async def test_a_stored_tracker_type_the_form_does_not_offer_can_be_edited(bot, clock):
-    async with bot.runtime.core.db.transaction() as session:
+    async with bot.services.db.transaction() as session:
         session.add(
             Tracker(
                 name="Old one",
@@ -151,7 +151,7 @@ async def test_a_stored_tracker_type_the_form_does_not_offer_can_be_edited(bot, 
     )
 
     async def saved() -> bool:
-        (tracker,) = await bot.runtime.core.trackers.list_trackers(ADMIN)
+        (tracker,) = await bot.services.trackers.list_trackers(ADMIN)
         return tracker.kind == "other"
 
     await wait_until(saved)
@@ -159,7 +159,7 @@ async def test_a_stored_tracker_type_the_form_does_not_offer_can_be_edited(bot, 
 
 async def test_trackers_can_be_deleted_unless_in_use(bot, clock):
     data = await seed(bot, clock)
-    core = bot.runtime.core
+    core = bot.services
     spare = await core.trackers.create(ADMIN, name="Spare", kind="binom", template="?s=1")
     default = await core.trackers.create(ADMIN, name="Main", kind="voluum", template="?m=1")
     linked = await core.trackers.create(ADMIN, name="Linked", kind="redtrack", template="?l=1")
@@ -202,7 +202,7 @@ def value_of(page: dict[str, Any], tracker_id: int) -> str:
 
 async def test_the_template_hint_follows_the_tracker_chosen(bot, clock):
     data = await seed(bot, clock)
-    core = bot.runtime.core
+    core = bot.services
     main = await core.trackers.create(ADMIN, name="Main", kind="voluum", template="?main=__CID__")
     other = await core.trackers.create(ADMIN, name="Other", kind="binom", template="?other=__AID__")
     await core.trackers.set_integration_default(ADMIN, "tiktok", main)
@@ -226,7 +226,7 @@ async def test_the_template_hint_follows_the_tracker_chosen(bot, clock):
 
 async def test_a_stale_tracker_choice_is_dropped_quietly(bot, clock):
     data = await seed(bot, clock)
-    core = bot.runtime.core
+    core = bot.services
     other = await core.trackers.create(ADMIN, name="Other", kind="binom", template="?o=1")
     view = await tracker_settings(bot, data["ids"][0])
     await bot.press(view, INPUT_ACTION, f"t{other}")  # a first choice redraws the form…
@@ -234,12 +234,12 @@ async def test_a_stale_tracker_choice_is_dropped_quietly(bot, clock):
     await bot.press(view, INPUT_ACTION, "default")  # …so a second one from before is stale
     updates = await bot.slack.wait_for("views.update", 3)
     assert updates[-1].result["error"] == "hash_conflict"
-    await bot.runtime.background.drain()
+    await bot.settle()
     assert bot.slack.calls_to("chat.postMessage") == []  # no error DM for a harmless race
 
 
 async def test_a_taken_tracker_name_is_shown_in_the_form(bot, clock):
-    await bot.runtime.core.trackers.create(ADMIN, name="Voluum", kind="voluum", template="?v=1")
+    await bot.services.trackers.create(ADMIN, name="Voluum", kind="voluum", template="?v=1")
     _, url = await bot.command("trackers")
     (page,) = await bot.responses_to(url)
     await bot.press(page, Action.TRACKER_ADD)
@@ -256,12 +256,12 @@ async def test_a_taken_tracker_name_is_shown_in_the_form(bot, clock):
         "response_action": "errors",
         "errors": {Field.NAME: "A tracker named 'VOLUUM' already exists."},
     }
-    assert len(await bot.runtime.core.trackers.list_trackers(ADMIN)) == 1
+    assert len(await bot.services.trackers.list_trackers(ADMIN)) == 1
     assert bot.slack.calls_to("chat.postMessage") == []
 
 
 async def test_a_taken_profile_name_is_shown_in_the_rename_form(bot, clock):
-    db = bot.runtime.core.db
+    db = bot.services.db
     await make_profile(db, clock(), name="Main")
     spare = await make_profile(db, clock(), name="Spare")
     _, url = await bot.command("profiles")
@@ -274,5 +274,5 @@ async def test_a_taken_profile_name_is_shown_in_the_rename_form(bot, clock):
     ):
         reply = await bot.submit(view, {Field.NAME: {INPUT_ACTION: p.text_value(typed)}})
         assert reply.json == {"response_action": "errors", "errors": {Field.NAME: error}}
-    assert (await bot.runtime.core.profiles.get(ADMIN, spare)).name == "Spare"
+    assert (await bot.services.profiles.get(ADMIN, spare)).name == "Spare"
     assert bot.slack.calls_to("chat.postMessage") == []

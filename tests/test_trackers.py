@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 
 from bot.bulk import BulkAction
-from bot.core import Core
 from bot.errors import Conflict, InvalidInput, PermissionDenied
+from bot.services import Services
 from bot.trackers import TrackerSettings
 from tests.factories import make_accounts
 from tests.support import ADMIN, MEMBER, ManualClock
 
 
-async def test_effective_link_follows_default_then_override(core: Core, clock: ManualClock):
+async def test_effective_link_follows_default_then_override(core: Services, clock: ManualClock):
     voluum = await core.trackers.create(
         ADMIN, name="Voluum EU", kind="Voluum", template="?cid={{campaign.id}}"
     )
@@ -75,7 +75,7 @@ async def test_bulk_tracker_change_and_trackers_in_use_cannot_be_deleted(core, c
     assert await core.trackers.list_trackers(ADMIN) == []
 
 
-async def test_tracker_input_is_validated_and_names_are_unique(core: Core):
+async def test_tracker_input_is_validated_and_names_are_unique(core: Services):
     await core.trackers.create(ADMIN, name="Voluum", kind="voluum", template="?a=1")
     with pytest.raises(Conflict):
         await core.trackers.create(ADMIN, name="VOLUUM", kind="voluum", template="?a=1")
@@ -88,7 +88,7 @@ async def test_tracker_input_is_validated_and_names_are_unique(core: Core):
     assert [t.name for t in await core.trackers.list_trackers(MEMBER)] == ["Voluum"]
 
 
-async def test_integration_defaults_listed_per_provider(core: Core):
+async def test_integration_defaults_listed_per_provider(core: Services):
     tracker = await core.trackers.create(ADMIN, name="CF", kind="clickflare", template="?c=1")
     await core.trackers.set_integration_default(ADMIN, "mediago", tracker)
     defaults = await core.trackers.integration_defaults(ADMIN)

@@ -97,13 +97,13 @@ async def test_the_tracker_form_checks_templates_and_says_which_macros_exist(bot
         reply = await bot.submit(view, values(template))
         assert reply.json["response_action"] == "errors"
         assert error in reply.json["errors"][Field.TEMPLATE]
-    assert await bot.runtime.core.trackers.list_trackers(ADMIN) == []
+    assert await bot.services.trackers.list_trackers(ADMIN) == []
 
     good = "https://trk.example.com/c?ad=__CID__&mg=${TRACKING_ID}&c={{campaign.id}}"
     reply = await bot.submit(view, values(good))
     assert reply.text == ""
     await bot.slack.wait_for("response_url", 2)
-    (tracker,) = await bot.runtime.core.trackers.list_trackers(ADMIN)
+    (tracker,) = await bot.services.trackers.list_trackers(ADMIN)
     assert tracker.tracking_template == good
 
 
@@ -124,7 +124,7 @@ async def test_an_accounts_template_may_only_use_its_networks_macros(bot, clock)
     error = reply.json["errors"][Field.TEMPLATE]
     assert error.startswith("${TRACKING_ID} is a MediaGo macro, which TikTok will not fill in.")
     assert PROVIDER_MACROS["tiktok"].listing() in error
-    row = await bot.runtime.core.accounts.get(ADMIN, account)
+    row = await bot.services.accounts.get(ADMIN, account)
     assert not row.tracker.template_overridden
 
 

@@ -36,8 +36,10 @@ async def test_full_oauth_round_trip_then_revocation_and_new_grants(fake_tiktok:
     assert back.startswith("http://127.0.0.1:1/cb?") and "state=state-123" in back
     code = back.split("auth_code=")[1].split("&")[0]
     credentials = await provider.exchange_code(code=code, redirect_uri="http://127.0.0.1:1/cb")
-    listing = await provider.validate(credentials)
-    assert [a.name for a in listing.accounts] == ["Shop 001", "Shop 002", "Shop 003"]
+    proof = await provider.validate(credentials)  # one call: ids and names, no details
+    assert [a.name for a in proof.accounts] == ["Shop 001", "Shop 002", "Shop 003"]
+    assert {a.timezone for a in proof.accounts} == {None}
+    listing = await provider.list_accounts(credentials)
     assert {a.timezone for a in listing.accounts} == {"Europe/Berlin"}
 
     fake_tiktok.grant("alice", name="Late arrival")
