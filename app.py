@@ -15,6 +15,8 @@ import logging
 import os
 import signal
 import sys
+from collections.abc import Coroutine
+from typing import Any
 
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
@@ -307,17 +309,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     configure_logging(settings.log_level)
     try:
-        match args.command:
-            case "migrate":
-                asyncio.run(migrate(settings))
-            case "rotate-keys":
-                asyncio.run(rotate(settings, args.batch_size))
-            case "scheduler":
-                asyncio.run(serve_scheduler(settings, child=args.child))
-            case "web":
-                asyncio.run(serve_web(settings, with_scheduler=False))
-            case _:
-                asyncio.run(serve_web(settings, with_scheduler=True))
+        asyncio.run(_command(args, settings))
     except (ConfigError, SecretsError) as exc:
         print(f"adops-bot: {exc}", file=sys.stderr)
         return 2
@@ -327,6 +319,20 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     return 0
+
+
+def _command(args: argparse.Namespace, settings: Settings) -> Coroutine[Any, Any, None]:
+    match args.command:
+        case "migrate":
+            return migrate(settings)
+        case "rotate-keys":
+            return rotate(settings, args.batch_size)
+        case "scheduler":
+            return serve_scheduler(settings, child=args.child)
+        case "web":
+            return serve_web(settings, with_scheduler=False)
+        case _:
+            return serve_web(settings, with_scheduler=True)
 
 
 if __name__ == "__main__":

@@ -42,7 +42,6 @@ class Settings:
     slack_api_url: str = DEFAULT_SLACK_API_URL
     data_dir: Path = Path("data")
     database_url: str = ""
-    database_url_is_default: bool = True
     encryption_keys: tuple[str, ...] = field(default=(), repr=False)
     public_url: str | None = None
     admins: frozenset[str] = frozenset()
@@ -64,97 +63,37 @@ class Settings:
     def from_env(cls, env: Mapping[str, str]) -> Settings:
         from providers.registry import PROVIDERS
 
-        problems: list[str] = []
-
-        def get(name: str) -> str | None:
-            value = env.get(name, "").strip()
-            return value or None
-
-        def url(name: str, default: str | None) -> str | None:
-            value = get(name) or default
-            if value is not None:
-                parsed = urlparse(value)
-                if parsed.scheme not in ("http", "https") or not parsed.netloc:
-                    problems.append(f"{name} must be an http(s) URL, got {value!r}")
-            return value
-
-        bot_token = get("SLACK_BOT_TOKEN")
-        if bot_token and not bot_token.startswith("xoxb-"):
-            problems.append("SLACK_BOT_TOKEN must be a bot token starting with 'xoxb-'")
-        app_token = get("SLACK_APP_TOKEN")
-        if app_token and not app_token.startswith("xapp-"):
-            problems.append("SLACK_APP_TOKEN must be an app-level token starting with 'xapp-'")
-
-        data_dir = Path(get("ADOPS_DATA_DIR") or "data")
-        database_url = get("DATABASE_URL")
-        if database_url and not _DATABASE_URL.match(database_url):
-            problems.append(
-                "DATABASE_URL must start with sqlite+aiosqlite:// or postgresql+asyncpg://"
-            )
-
-        admins = frozenset(re.split(r"[\s,]+", get("ADOPS_ADMINS") or "")) - {""}
-        for admin in sorted(admins):
-            if not _USER_ID.match(admin):
-                problems.append(f"ADOPS_ADMINS: {admin!r} is not a Slack user id like U0123ABCD")
-
-        alert_channel = get("ADOPS_ALERT_CHANNEL")
-        if alert_channel and not _CHANNEL_ID.match(alert_channel):
-            problems.append("ADOPS_ALERT_CHANNEL must be a channel id like C0123ABCD (not a #name)")
-
-        sync_interval = float(DEFAULT_SYNC_INTERVAL)
-        raw_interval = get("ADOPS_SYNC_INTERVAL")
-        if raw_interval:
-            match = _DURATION.match(raw_interval.lower())
-            if not match:
-                problems.append("ADOPS_SYNC_INTERVAL must be seconds or a duration like 15m, 1h")
-            else:
-                sync_interval = float(match[1]) * _UNITS[match[2]]
-                if sync_interval < MIN_SYNC_INTERVAL:
-                    problems.append(f"ADOPS_SYNC_INTERVAL must be at least {MIN_SYNC_INTERVAL}s")
-
-        port = 3000
-        raw_port = get("PORT")
-        if raw_port:
-            if not raw_port.isdigit() or not 0 < int(raw_port) < 65536:
-                problems.append(f"PORT must be a TCP port number, got {raw_port!r}")
-            else:
-                port = int(raw_port)
-
-        log_level = (get("LOG_LEVEL") or "INFO").upper()
-        if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
-            problems.append("LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR")
-
+        read = _Reader(env)
+        data_dir = Path(read.text("ADOPS_DATA_DIR") or "data")
         providers: dict[str, Any] = {}
         for name, provider_cls in PROVIDERS.items():
             try:
                 providers[name] = provider_cls.Config.from_env(env)
             except ValueError as exc:
-                problems.append(str(exc))
-
+                read.problems.append(str(exc))
         settings = cls(
-            slack_bot_token=bot_token,
-            slack_signing_secret=get("SLACK_SIGNING_SECRET"),
-            slack_app_token=app_token,
-            slack_api_url=url("SLACK_API_URL", DEFAULT_SLACK_API_URL) or DEFAULT_SLACK_API_URL,
+            slack_bot_token=read.token("SLACK_BOT_TOKEN", "xoxb-", "a bot token"),
+            slack_signing_secret=read.text("SLACK_SIGNING_SECRET"),
+            slack_app_token=read.token("SLACK_APP_TOKEN", "xapp-", "an app-level token"),
+            slack_api_url=read.url("SLACK_API_URL") or DEFAULT_SLACK_API_URL,
             data_dir=data_dir,
-            database_url=database_url or default_sqlite_url(data_dir),
-            database_url_is_default=database_url is None,
-            encryption_keys=tuple(parse_keys(get("ADOPS_ENCRYPTION_KEYS") or "")),
-            public_url=(url("ADOPS_PUBLIC_URL", None) or "").rstrip("/") or None,
-            admins=admins,
-            alert_channel=alert_channel,
-            sync_interval=sync_interval,
-            port=port,
-            log_level=log_level,
+            database_url=read.database_url() or default_sqlite_url(data_dir),
+            encryption_keys=tuple(parse_keys(read.text("ADOPS_ENCRYPTION_KEYS") or "")),
+            public_url=(read.url("ADOPS_PUBLIC_URL") or "").rstrip("/") or None,
+            admins=read.admins(),
+            alert_channel=read.channel("ADOPS_ALERT_CHANNEL"),
+            sync_interval=read.interval("ADOPS_SYNC_INTERVAL"),
+            port=read.port("PORT"),
+            log_level=read.log_level("LOG_LEVEL"),
             providers=providers,
         )
         if not settings.encryption_keys and settings.database_url.startswith("postgresql"):
-            problems.append(
+            read.problems.append(
                 "ADOPS_ENCRYPTION_KEYS is required with PostgreSQL: every replica must share "
                 "the same keys (generate one with `adops-bot generate-key`)"
             )
-        if problems:
-            raise ConfigError(problems)
+        if read.problems:
+            raise ConfigError(read.problems)
         return settings
 
     def check_serving(self) -> None:
@@ -169,3 +108,81 @@ class Settings:
             )
         if problems:
             raise ConfigError(problems)
+
+
+class _Reader:
+    """Reads one variable at a time, noting each problem and going on, so that every problem is
+    reported at once."""
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self._env = env
+        self.problems: list[str] = []
+
+    def text(self, name: str) -> str | None:
+        value = self._env.get(name, "").strip()
+        return value or None
+
+    def url(self, name: str) -> str | None:
+        value = self.text(name)
+        if value is not None:
+            parsed = urlparse(value)
+            if parsed.scheme not in ("http", "https") or not parsed.netloc:
+                self.problems.append(f"{name} must be an http(s) URL, got {value!r}")
+        return value
+
+    def token(self, name: str, prefix: str, what: str) -> str | None:
+        value = self.text(name)
+        if value and not value.startswith(prefix):
+            self.problems.append(f"{name} must be {what} starting with {prefix!r}")
+        return value
+
+    def database_url(self) -> str | None:
+        value = self.text("DATABASE_URL")
+        if value and not _DATABASE_URL.match(value):
+            self.problems.append(
+                "DATABASE_URL must start with sqlite+aiosqlite:// or postgresql+asyncpg://"
+            )
+        return value
+
+    def admins(self) -> frozenset[str]:
+        admins = frozenset(re.split(r"[\s,]+", self.text("ADOPS_ADMINS") or "")) - {""}
+        for admin in sorted(admins):
+            if not _USER_ID.match(admin):
+                self.problems.append(
+                    f"ADOPS_ADMINS: {admin!r} is not a Slack user id like U0123ABCD"
+                )
+        return admins
+
+    def channel(self, name: str) -> str | None:
+        value = self.text(name)
+        if value and not _CHANNEL_ID.match(value):
+            self.problems.append(f"{name} must be a channel id like C0123ABCD (not a #name)")
+        return value
+
+    def interval(self, name: str) -> float:
+        raw = self.text(name)
+        if not raw:
+            return float(DEFAULT_SYNC_INTERVAL)
+        match = _DURATION.match(raw.lower())
+        if not match:
+            self.problems.append(f"{name} must be seconds or a duration like 15m, 1h")
+            return float(DEFAULT_SYNC_INTERVAL)
+        seconds = float(match[1]) * _UNITS[match[2]]
+        if seconds < MIN_SYNC_INTERVAL:
+            self.problems.append(f"{name} must be at least {MIN_SYNC_INTERVAL}s")
+        return seconds
+
+    def port(self, name: str) -> int:
+        raw = self.text(name)
+        if not raw:
+            return 3000
+        if not raw.isdigit() or not 0 < int(raw) < 65536:
+            self.problems.append(f"{name} must be a TCP port number, got {raw!r}")
+            return 3000
+        return int(raw)
+
+    def log_level(self, name: str) -> str:
+        level = (self.text(name) or "INFO").upper()
+        if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+            self.problems.append(f"{name} must be one of DEBUG, INFO, WARNING, ERROR")
+        return level

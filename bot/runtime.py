@@ -13,7 +13,7 @@ from pathlib import Path
 from sqlalchemy import make_url
 
 from bot.config import Settings
-from storage.db import Database
+from storage.db import Database, default_sqlite_url
 from storage.keys import verify_secrets
 from storage.migrate import upgrade
 from storage.secrets import Keyring, load_or_create_key_file
@@ -75,13 +75,18 @@ def _check_sqlite_folder(settings: Settings) -> None:
         return
     folder = Path(url.database).parent
     if folder.is_dir() and not os.access(folder, os.W_OK):
-        if settings.database_url_is_default:
+        if _in_data_dir(settings):
             raise StartupError(_cannot_write(folder, PermissionError("it is read-only")))
         raise StartupError(f"cannot write to {folder}, where DATABASE_URL puts the database")
 
 
+def _in_data_dir(settings: Settings) -> bool:
+    """No DATABASE_URL: the SQLite file in the data folder, which errors name as such."""
+    return settings.database_url == default_sqlite_url(settings.data_dir)
+
+
 def _database_name(settings: Settings) -> str:
-    if settings.database_url_is_default:
+    if _in_data_dir(settings):
         return f"{make_url(settings.database_url).database} (in ADOPS_DATA_DIR)"
     shown = make_url(settings.database_url).render_as_string(hide_password=True)
     return f"{shown} (DATABASE_URL)"

@@ -237,7 +237,7 @@ class Scheduler:
             await session.execute(
                 insert(Heartbeat)
                 .values(owner=self.owner, role="scheduler", at=now)
-                .on_conflict_do_update(index_elements=["owner"], set_={"at": now})
+                .on_conflict_do_update(index_elements=["role", "owner"], set_={"at": now})
             )
 
     async def _forget_heartbeats(self) -> None:

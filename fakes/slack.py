@@ -154,6 +154,10 @@ class FakeSlack(SlackMethods, SocketMode, FakeServer):
         self._response_urls[url] = _ResponseUrl(created=self.now())
         return url
 
+    def issued_response_urls(self) -> list[str]:
+        """Every response_url handed out: each lets whoever holds it post as the app."""
+        return list(self._response_urls)
+
     def expire_response_url(self, url: str) -> None:
         self._response_urls[url].created -= RESPONSE_URL_SECONDS + 1
 

@@ -69,9 +69,6 @@ class ActorResolver:
                 self._cache[user_id] = (self._clock() + self._ttl, facts, label)
         return await self._roles.actor(facts, label=label, source=source), True
 
-    def forget(self, user_id: str) -> None:
-        self._cache.pop(user_id, None)
-
     async def _installing_team(self) -> str | None:
         if self._team is None:
             self._team = (await self._client.auth_test()).get("team_id")

@@ -7,10 +7,3 @@ from providers.mediago import MediaGoProvider
 from providers.tiktok import TikTokProvider
 
 PROVIDERS: dict[str, type[Provider]] = {cls.name: cls for cls in (TikTokProvider, MediaGoProvider)}
-
-
-def get_provider_class(name: str) -> type[Provider]:
-    try:
-        return PROVIDERS[name]
-    except KeyError:
-        raise KeyError(f"unknown provider {name!r}") from None

@@ -58,6 +58,6 @@ class Heartbeat(Base):
 
     __tablename__ = "heartbeats"
 
+    role: Mapped[str] = mapped_column(String(16), primary_key=True)
     owner: Mapped[str] = mapped_column(String(64), primary_key=True)
-    role: Mapped[str] = mapped_column(String(16))
     at: Mapped[datetime]

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlparse
 
 import aiohttp
 import pytest
@@ -26,13 +27,16 @@ from bot.runtime import open_database
 from fakes import slack_payloads as payloads
 from fakes.mediago import FakeMediaGo, as_basic
 from fakes.slack import FakeSlack
+from fakes.tiktok import FakeTikTok
 from handlers.ids import INPUT_ACTION, Action, Field, Modal
+from handlers.transport.oauth_routes import COOKIE
 from storage.models import AdAccount, AuditEvent
 from tests.factories import make_accounts, make_profile
 from tests.harness import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
-SIGNING = "process-signing-secret"
+SIGNING = "process-signing-secret-4b1d"
+BOT_TOKEN = "xoxb-process-bot-token-7e2a"
 ADMIN = "UADMIN1"
 TOKEN = as_basic("mg-process-token")
 
@@ -69,22 +73,27 @@ class World:
     data: Path
     slack: FakeSlack
     mediago: FakeMediaGo
+    tiktok: FakeTikTok
     http: aiohttp.ClientSession
     port: int = field(default_factory=free_port)
     bots: list[Bot] = field(default_factory=list)
+    extra: dict[str, str] = field(default_factory=dict)
 
     @property
     def env(self) -> dict[str, str]:
         return {
             "PATH": os.environ["PATH"],
             "ADOPS_DATA_DIR": str(self.data),
-            "SLACK_BOT_TOKEN": "xoxb-test",
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
             "SLACK_SIGNING_SECRET": SIGNING,
+            "ADOPS_PUBLIC_URL": f"http://127.0.0.1:{self.port}",
             "SLACK_API_URL": self.slack.url,
             "ADOPS_ADMINS": ADMIN,
             "ADOPS_SYNC_INTERVAL": "30",
             "PORT": str(self.port),
             **self.mediago.env(),
+            **self.tiktok.env(),
+            **self.extra,
         }
 
     async def start(self) -> Bot:
@@ -186,8 +195,11 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
     slack.add_user(ADMIN, name="ada")
     mediago = FakeMediaGo()
     await mediago.start()
+    tiktok = FakeTikTok()
+    await tiktok.start()
+    tiktok.add_login("alice", 2, prefix="Shop")
     async with aiohttp.ClientSession() as http:
-        running = World(tmp_path, slack, mediago, http)
+        running = World(tmp_path, slack, mediago, tiktok, http)
         try:
             yield running
         finally:
@@ -195,6 +207,7 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
                 if bot.process.poll() is None:
                     bot.process.kill()
                     bot.process.wait(timeout=20)
+            await tiktok.close()
             await mediago.close()
             await slack.close()
     assert slack.refusals == []
@@ -309,7 +322,11 @@ async def test_a_killed_web_process_leaves_a_bulk_change_whole_or_not_at_all(wor
             archived = await session.scalar(
                 select(func.count()).select_from(AdAccount).where(AdAccount.archived.is_(True))
             )
-            audited = await session.scalar(select(func.count()).select_from(AuditEvent))
+            audited = await session.scalar(
+                select(func.count())
+                .select_from(AuditEvent)
+                .where(AuditEvent.target_type == "account")
+            )
     finally:
         await db.dispose()
     assert archived in (0, count)
@@ -404,3 +421,52 @@ async def test_the_sign_in_pages_are_served_by_the_web_process(world: World):
         assert response.headers["Cache-Control"] == "no-store"
         assert "adops_oauth" not in response.cookies
     assert await bot.stop() == 0
+
+
+async def test_a_debug_run_logs_no_secret_token_or_link(world: World):
+    """Everything a person and the providers hand the bot, through a DEBUG run of both
+    processes: a TikTok sign-in (ticket, state, code, cookie, token), MediaGo credentials and
+    the access tokens they buy, the keys and Slack tokens. None is in any log line."""
+    world.extra["LOG_LEVEL"] = "DEBUG"
+    bot = await world.start()
+    _, url = await bot.command("connect tiktok")
+    (offer,) = await bot.posted_to(url)
+    link = next(e["url"] for b in offer["blocks"] for e in b.get("elements", []) if e.get("url"))
+    async with world.http.get(link, allow_redirects=False) as started:
+        assert started.status == 302
+        cookie = started.cookies[COOKIE].value
+        consent = started.headers["Location"]
+    async with world.http.get(consent, allow_redirects=False) as consented:
+        callback = consented.headers["Location"]
+    headers = {"Cookie": f"{COOKIE}={cookie}"}
+    async with world.http.get(callback, allow_redirects=False, headers=headers) as done:
+        assert done.status == 200
+    await until(
+        lambda: any("Connected *TikTok 1*" in str(c.args) for c in world.slack.calls),
+        "the TikTok sign-in's first sync",
+    )
+    await connect_mediago(bot, accounts=2)
+    assert await bot.stop() == 0
+
+    seen = [r.headers for r in (*world.tiktok.requests, *world.mediago.requests)]
+    secrets = {
+        "Slack bot token": BOT_TOKEN,
+        "signing secret": SIGNING,
+        "encryption key": (world.data / "encryption.key").read_text().strip(),
+        "TikTok app secret": world.tiktok.app_secret,
+        "MediaGo API token": TOKEN,
+        "cookie": cookie,
+        **{f"link {n}": v for n, v in enumerate(parse_qs(urlparse(link).query)["ticket"])},
+        **{f"callback {k}": v[0] for k, v in parse_qs(urlparse(callback).query).items()},
+        **{f"TikTok token {n}": t for n, t in enumerate(world.tiktok.tokens)},
+        **{
+            f"header {n}": h[name].removeprefix("Bearer ")
+            for n, h in enumerate(seen)
+            for name in ("Access-Token", "Authorization")
+            if name in h
+        },
+        **{f"reply URL {n}": u for n, u in enumerate(world.slack.issued_response_urls())},
+    }
+    logs = "".join(b.log.read_text() for b in world.bots)
+    assert " DEBUG " in logs  # it was a DEBUG run
+    assert [what for what, secret in secrets.items() if secret in logs] == []

@@ -35,7 +35,7 @@ def health_routes(services: Services) -> list[web.RouteDef]:
                 await session.execute(
                     insert(Heartbeat)
                     .values(owner=services.owner, role="web", at=now)
-                    .on_conflict_do_update(index_elements=["owner"], set_={"at": now})
+                    .on_conflict_do_update(index_elements=["role", "owner"], set_={"at": now})
                 )
                 latest = await session.scalar(
                     select(func.max(Heartbeat.at)).where(Heartbeat.role == "scheduler")

@@ -50,10 +50,10 @@ def upgrade() -> None:
     )
     op.create_table(
         "heartbeats",
-        sa.Column("owner", sa.String(length=64), nullable=False),
         sa.Column("role", sa.String(length=16), nullable=False),
+        sa.Column("owner", sa.String(length=64), nullable=False),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("owner", name=op.f("pk_heartbeats")),
+        sa.PrimaryKeyConstraint("role", "owner", name=op.f("pk_heartbeats")),
     )
 
 
